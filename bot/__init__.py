@@ -1,0 +1,1 @@
+"""unionbot: the webhook server, message pipeline, command registry, dialogs and CLI."""

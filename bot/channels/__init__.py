@@ -1,0 +1,1 @@
+"""Channels: one module per platform, each turning its requests into ``Incoming``."""

@@ -1,0 +1,93 @@
+"""The console channel: ``unionbot chat`` — one message per line from stdin, replies to stdout.
+
+It runs the same pipeline as the platforms. ``--as`` is the console user's id: when it is
+a 工号 from the roster, the console account is bound to that member automatically;
+any other id starts unbound and can try ``绑定``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.config import Settings
+from bot.messages import Incoming, Reply
+from bot.pipeline import Pipeline
+from models.db import Database
+from models.org import Account, Member
+
+CHANNEL = "console"
+
+
+async def console_identity(db: Database, user: str) -> str:
+    """The console account id to speak as; binds ``user`` when it is an active 工号."""
+    async with db.write() as session:
+        account = await session.scalar(
+            select(Account).where(Account.channel == CHANNEL, Account.external_id == user)
+        )
+        if account is not None:
+            return user
+        member = await session.scalar(
+            select(Member).where(Member.staff_no == user, col(Member.active).is_(True))
+        )
+        if member is None:
+            return user
+        existing = await session.scalar(
+            select(Account).where(Account.channel == CHANNEL, Account.member_id == member.id)
+        )
+        if existing is not None:
+            return existing.external_id
+        session.add(Account(channel=CHANNEL, external_id=user, member_id=member.id or 0))
+        return user
+
+
+def format_reply(reply: Reply, speaker: str, group: str | None) -> str:
+    prefix = f"@{speaker} " if group and reply.mention_sender else ""
+    text = prefix + reply.text
+    if reply.file_url:
+        text += f"\n{reply.file_url}"
+    return text
+
+
+async def run_console(
+    *, pipeline: Pipeline, settings: Settings, user: str, group: str | None,
+    stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+) -> int:
+    """Read messages until end of input; return the number of messages sent."""
+    speaker = await console_identity(pipeline.db, user)
+    interactive = stdin.isatty()
+    if interactive:
+        where = f"群「{group}」" if group else "私聊"
+        print(f"{settings.union.bot_name}（{where}，以 {user} 的身份）。输入消息，Ctrl-D 退出。",
+              file=stdout)
+    loop = asyncio.get_running_loop()
+    count = 0
+    while True:
+        if interactive:
+            print("> ", end="", file=stdout, flush=True)
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        if not line.strip():
+            continue
+        count += 1
+        incoming = Incoming(
+            channel=CHANNEL,
+            chat_id=f"group:{group}" if group else f"private:{speaker}",
+            chat_type="group" if group else "private",
+            sender_id=speaker,
+            text=line.rstrip("\n"),
+            message_id=uuid.uuid4().hex,
+            chat_name=group,
+        )
+        reply = await pipeline.handle(incoming)
+        if reply is not None:
+            print(format_reply(reply, speaker, group), file=stdout, flush=True)
+        elif interactive:
+            print("（群里只回应命令，这句话机器人不会回答）", file=stdout, flush=True)
+    return count

@@ -1,0 +1,185 @@
+"""The ``unionbot`` command line (verbs of DESIGN §7)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def _logging(settings: Settings, *, quiet: bool = False) -> None:
+    level = "WARNING" if quiet else settings.server.log_level
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+# ---------------------------------------------------------------- serve
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = _settings(args)
+    _logging(settings)
+    host, port = settings.server.host, settings.server.port
+    web.run_app(
+        create_app(settings), host=host, port=port, access_log=None,
+        print=lambda _msg: logger.info("serving on http://%s:%s", host, port),
+    )
+    return 0
+
+
+# ---------------------------------------------------------------- chat
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _logging(settings, quiet=True)
+    asyncio.run(_chat(settings, args.user, args.group))
+    return 0
+
+
+async def _chat(settings: Settings, user: str, group: str | None) -> None:
+    from bot.app import open_database
+    from bot.channels.console import run_console
+    from bot.metrics import Metrics
+    from bot.pipeline import Pipeline
+    from handlers import build_registry
+
+    async with open_database(settings) as db:
+        pipeline = Pipeline(
+            db=db, settings=settings, registry=build_registry(), metrics=Metrics()
+        )
+        await run_console(pipeline=pipeline, settings=settings, user=user, group=group)
+
+
+# ---------------------------------------------------------------- members import
+
+
+def cmd_members_import(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _logging(settings, quiet=True)
+    return asyncio.run(_members_import(settings, args))
+
+
+def progress_bar(label: str, stream: Any = sys.stderr) -> Callable[[int, int], None]:
+    """A one-line progress bar on stderr: ``label [#####     ] 512/1000``."""
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        end = "\n" if done >= total else ""
+        stream.write(f"\r{label} [{'#' * filled}{' ' * (width - filled)}] {done}/{total}{end}")
+        stream.flush()
+
+    return show
+
+
+async def _members_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import open_database
+    from models.roster import RosterError, import_roster
+
+    async with open_database(settings) as db:
+        try:
+            report = await import_roster(
+                db=db, path=Path(args.file), union_name=settings.union.name,
+                dry_run=args.dry_run, deactivate_missing=args.deactivate_missing,
+                progress=progress_bar("导入名册"),
+            )
+        except RosterError as exc:
+            print(f"导入失败：{exc}", file=sys.stderr)
+            return 2
+    print(report.summary())
+    return 1 if report.rejected else 0
+
+
+# ---------------------------------------------------------------- db upgrade
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _logging(settings, quiet=True)
+    print(asyncio.run(_db_upgrade(settings)))
+    return 0
+
+
+async def _db_upgrade(settings: Settings) -> str:
+    from models import migrate
+    from models.db import Database
+
+    db = Database(settings.database.url)
+    try:
+        await migrate.upgrade(db)
+        state = await migrate.status(db)
+    finally:
+        await db.dispose()
+    return f"数据库已是最新结构（版本 {state['current']}）。"
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", metavar="PATH", default=None,
+        help="配置文件（默认：当前目录下的 config.toml，没有则用内置默认值）",
+    )
+    parser = argparse.ArgumentParser(prog="unionbot", description="高校工会助手 unionbot")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    serve = verbs.add_parser("serve", parents=[common], help="启动服务（webhook、公示页面、定时任务）")
+    serve.set_defaults(func=cmd_serve)
+
+    chat = verbs.add_parser("chat", parents=[common], help="在终端里和机器人对话（控制台渠道）")
+    chat.add_argument("--as", dest="user", required=True, metavar="工号",
+                      help="以这个工号的身份说话（不在名册中的名字则是未绑定的访客）")
+    chat.add_argument("--group", metavar="群名", help="在这个群里说话（默认私聊）")
+    chat.set_defaults(func=cmd_chat)
+
+    members = verbs.add_parser("members", help="会员名册")
+    member_verbs = members.add_subparsers(dest="members_verb", required=True, metavar="VERB")
+    imp = member_verbs.add_parser("import", parents=[common], help="导入名册（CSV 或 XLSX）")
+    imp.add_argument("file", metavar="FILE", help="名册文件：.csv（UTF-8 或 GBK）或 .xlsx")
+    imp.add_argument("--dry-run", action="store_true", help="只检查、不写入，报告将会发生的变化")
+    imp.add_argument("--deactivate-missing", action="store_true",
+                     help="把名册里没有的在册会员标记为停用（默认不动他们）")
+    imp.set_defaults(func=cmd_members_import)
+
+    db = verbs.add_parser("db", help="数据库")
+    db_verbs = db.add_subparsers(dest="db_verb", required=True, metavar="VERB")
+    up = db_verbs.add_parser("upgrade", parents=[common], help="把数据库结构升级到最新版本")
+    up.set_defaults(func=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

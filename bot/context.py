@@ -1,0 +1,71 @@
+"""What a handler gets: the message, who sent it, the open transaction, and helpers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Incoming
+from models.org import Member, Role
+from models.records import AuditLog
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.registry import Registry
+
+
+@dataclass(slots=True)
+class Context:
+    """One message being handled. ``session`` is inside the message's transaction."""
+
+    session: AsyncSession
+    incoming: Incoming
+    member: Member | None
+    roles: frozenset[Role]
+    settings: Settings
+    registry: Registry
+    now: datetime
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.settings.union.tz
+
+    @property
+    def is_group(self) -> bool:
+        return self.incoming.is_group
+
+    def has_role(self, role: Role) -> bool:
+        from bot.registry import role_allows
+
+        return self.member is not None and role_allows(role, self.roles)
+
+    def local(self, moment: datetime) -> datetime:
+        """``moment`` shown in the union's time zone."""
+        return moment.astimezone(self.tz)
+
+    async def audit(
+        self, action: str, target: str, *, before: Any = None, after: Any = None
+    ) -> None:
+        """Write who did what to the audit log, in the message's transaction."""
+        self.session.add(
+            AuditLog(
+                at=self.now,
+                actor_id=self.member.id if self.member else None,
+                actor=self.member.name if self.member else f"{self.incoming.channel}:?",
+                action=action,
+                target=target,
+                before=_dump(before),
+                after=_dump(after),
+            )
+        )
+
+
+def _dump(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)

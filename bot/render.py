@@ -1,0 +1,44 @@
+"""Wording of user-facing text, kept in ``templates/notices`` so a union can change it.
+
+Each capability has one plain-text template file of macros, e.g. ``basics.txt.j2``
+with ``{% macro bind_ok(name) %}…{% endmacro %}``; ``say("basics", "bind_ok", name=…)``
+renders one macro and trims the surrounding white space.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import jinja2
+
+
+@cache
+def notices_env() -> jinja2.Environment:
+    """Plain-text environment for chat messages (autoescape off)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("templates", "notices"),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+@cache
+def _module(template: str) -> Any:
+    return notices_env().get_template(f"{template}.txt.j2").module
+
+
+def say(template: str, name: str, /, **values: Any) -> str:
+    """Render macro ``name`` of ``templates/notices/<template>.txt.j2``."""
+    macro = getattr(_module(template), name, None)
+    if macro is None:
+        raise KeyError(f"no macro {name!r} in notices/{template}.txt.j2")
+    return str(macro(**values)).strip()
+
+
+def render_text(template: str, /, **values: Any) -> str:
+    """Render a whole plain-text template, e.g. a holiday notice."""
+    return notices_env().get_template(template).render(**values).strip()

@@ -1,0 +1,27 @@
+"""Text clean-up applied to every incoming message before routing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_SPACES = re.compile(r"[^\S\n]+")
+_NEWLINES = re.compile(r"\s*\n\s*")
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width digits, colons, spaces, ＃ become ASCII), no zero-width characters,
+    runs of spaces folded to one, line breaks kept, ends stripped."""
+    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _NEWLINES.sub("\n", _SPACES.sub(" ", text))
+    return text.strip()
+
+
+def strip_mention(text: str, bot_name: str) -> tuple[str, bool]:
+    """Remove ``@<bot_name>`` wherever it stands; report whether it was there."""
+    mention = "@" + unicodedata.normalize("NFKC", bot_name)
+    if mention not in text:
+        return text, False
+    return normalize(text.replace(mention, " ")), True

@@ -1,0 +1,14 @@
+"""Command handlers, one module per capability; ``build_registry`` collects them all."""
+
+from __future__ import annotations
+
+from bot.registry import Registry
+from handlers import basics
+
+
+def build_registry() -> Registry:
+    """A registry with every command and dialog of unionbot."""
+    registry = Registry()
+    for module in (basics,):
+        module.register(registry)
+    return registry

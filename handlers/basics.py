@@ -1,0 +1,174 @@
+"""Basics: 帮助 (help), 绑定 (bind a chat account to a member), 我 (who am I)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot import dialogs
+from bot.args import split_args
+from bot.context import Context
+from bot.errors import UserError
+from bot.registry import Command, Registry, role_allows
+from bot.render import say
+from models.org import Account, Branch, Member, Role
+
+STAFF_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+TOPIC_ORDER = ("basics", "proposals", "events", "funds", "ideas", "notices", "calendar")
+
+
+def register(registry: Registry) -> None:
+    registry.add(Command(
+        name="帮助", aliases=("help", "菜单", "?"), handler=help_command, allow_unbound=True,
+        summary="查看能用的命令，或某个命令的用法", usage="帮助 [命令]", example="帮助 绑定",
+    ))
+    registry.add(Command(
+        name="绑定", aliases=("绑定工号",), handler=bind_command, allow_unbound=True,
+        summary="把本平台账号绑定到你的工号", usage="绑定 <工号> <姓名>",
+        example="绑定 10001 张三",
+    ))
+    registry.add(Command(
+        name="我", aliases=("我的信息", "个人信息"), handler=me_command,
+        summary="查看自己的姓名、分工会和身份", usage="我", example="我",
+    ))
+    registry.add_dialog(BIND_DIALOG)
+
+
+# ---------------------------------------------------------------- 帮助
+
+
+async def help_command(ctx: Context, args: str) -> str:
+    if args:
+        return _help_for(ctx, args.split()[0])
+    usable = [c for c in ctx.registry.commands() if _may_use(ctx, c)]
+    usable.sort(key=lambda c: TOPIC_ORDER.index(c.topic) if c.topic in TOPIC_ORDER else 99)
+    return say("basics", "help_list", commands=usable, bound=ctx.member is not None)
+
+
+def _help_for(ctx: Context, word: str) -> str:
+    found = ctx.registry.match(word)
+    if found is None:
+        raise UserError(say("basics", "help_unknown", word=word))
+    command = found[0]
+    if not _may_use(ctx, command):
+        if ctx.member is None:
+            raise UserError(say("basics", "bind_first"))
+        raise UserError(say("basics", "denied", command=command.name, role=command.role.label))
+    return say("basics", "help_one", command=command)
+
+
+def _may_use(ctx: Context, command: Command) -> bool:
+    if command.allow_unbound:
+        return True
+    return ctx.member is not None and role_allows(command.role, ctx.roles)
+
+
+# ---------------------------------------------------------------- 绑定
+
+
+def parse_staff_no(text: str) -> str:
+    value = text.strip()
+    if not STAFF_NO.match(value):
+        raise UserError(say("basics", "bad_staff_no", text=value[:40]))
+    return value
+
+
+def parse_name(text: str) -> str:
+    value = " ".join(text.split())
+    if not value or len(value) > 64:
+        raise UserError(say("basics", "bad_name"))
+    return value
+
+
+BIND_DIALOG = dialogs.Dialog(
+    name="bind",
+    steps=(
+        dialogs.Step("staff_no", ("basics", "ask_staff_no"), parse_staff_no),
+        dialogs.Step("name", ("basics", "ask_name"), parse_name),
+    ),
+    finish=lambda ctx, values: bind(ctx, values["staff_no"], values["name"], None),
+)
+
+
+async def bind_command(ctx: Context, args: str) -> Any:
+    parts = split_args(args)
+    officer = ctx.has_role(Role.OFFICER)
+    target = ctx.incoming.mentions[0] if officer and len(ctx.incoming.mentions) == 1 else None
+    if officer and target is None and len(parts) == 3 and not ctx.incoming.mentions:
+        target = parts.pop()
+    if len(parts) < 2:
+        if not ctx.is_group:
+            values = {"staff_no": parse_staff_no(parts[0])} if parts else {}
+            return await dialogs.start(ctx, BIND_DIALOG, values)
+        raise UserError(say("basics", "bind_usage"))
+    staff_no = parse_staff_no(parts[0])
+    name = parse_name(" ".join(parts[1:]))
+    return await bind(ctx, staff_no, name, target)
+
+
+async def bind(ctx: Context, staff_no: str, name: str, target: str | None) -> str:
+    """Bind ``target`` (an officer naming someone) or the sender's account to a member."""
+    session, channel = ctx.session, ctx.incoming.channel
+    external_id = target or ctx.incoming.sender_id
+    by_officer = target is not None and target != ctx.incoming.sender_id
+    member = await session.scalar(select(Member).where(Member.staff_no == staff_no))
+    if member is None or not member.active or member.name != name:
+        raise UserError(say("basics", "bind_mismatch"))
+    current = await session.scalar(
+        select(Account).where(Account.channel == channel, Account.external_id == external_id)
+    )
+    if current is not None and current.member_id == member.id:
+        return say("basics", "bind_already", name=member.name, other=by_officer)
+    if current is not None and not by_officer:
+        raise UserError(say("basics", "bind_account_taken"))
+    previous = await session.scalar(
+        select(Account).where(Account.channel == channel, Account.member_id == member.id)
+    )
+    if previous is not None and not by_officer:
+        raise UserError(say("basics", "bind_member_taken", staff_no=staff_no))
+    before = {
+        "account_member": current.member_id if current else None,
+        "member_account": previous.external_id if previous else None,
+    }
+    for stale in (current, previous):
+        if stale is not None:
+            await session.delete(stale)
+    await session.flush()
+    session.add(Account(
+        channel=channel, external_id=external_id, member_id=member.id or 0,
+        bound_at=ctx.now, bound_by=ctx.member.id if by_officer and ctx.member else None,
+    ))
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise UserError(say("basics", "bind_member_taken", staff_no=staff_no)) from None
+    await ctx.audit(
+        "bind", f"member:{staff_no}", before=before,
+        after={"channel": channel, "account": external_id},
+    )
+    branch = await session.get(Branch, member.branch_id)
+    return say(
+        "basics", "bind_ok", name=member.name, branch=branch.name if branch else "",
+        other=by_officer,
+    )
+
+
+# ---------------------------------------------------------------- 我
+
+
+async def me_command(ctx: Context, args: str) -> str:
+    member = ctx.member
+    assert member is not None
+    branch = await ctx.session.get(Branch, member.branch_id)
+    channels = list(await ctx.session.scalars(
+        select(Account.channel).where(Account.member_id == member.id).order_by(Account.channel)
+    ))
+    roles = [r.label for r in Role if r in ctx.roles and r is not Role.MEMBER] or [Role.MEMBER.label]
+    return say(
+        "basics", "me", member=member, branch=branch.name if branch else "",
+        roles=roles, private=not ctx.is_group, channels=channels,
+    )
+
