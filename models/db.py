@@ -82,12 +82,13 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for reading; anything it changes is rolled back."""
+        """A session for reading; closing it discards anything it changed.
+
+        Objects loaded through it stay readable after the block (they are detached,
+        not expired).
+        """
         async with self._read_sessions() as session:
-            try:
-                yield session
-            finally:
-                await session.rollback()
+            yield session
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""

@@ -10,8 +10,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.config import Settings
+from bot.metrics import Metrics
+from bot.pipeline import Pipeline
+from handlers import build_registry
 from models.db import Database
 from models.migrate import upgrade
+from tests.factories import make_settings
 
 PG_ADMIN_DSN = os.environ.get("UNIONBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PG_URL = PG_ADMIN_DSN.replace("postgresql://", "postgresql+asyncpg://", 1)
@@ -51,3 +56,14 @@ async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
     """A freshly migrated SQLite database (for tests about SQLite specifics)."""
     async for database in _make_db("sqlite", tmp_path):
         yield database
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def pipeline(db: Database, settings: Settings) -> Pipeline:
+    """The real pipeline with every command, on the parametrised database."""
+    return Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics())

@@ -86,7 +86,11 @@ def test_parse_pairs_with_colons() -> None:
 
 def test_parse_pairs_with_spaces_and_times() -> None:
     text = "时间 12月5日 14:00 地点 体育馆 名额 30"
-    assert parse_pairs(text, EVENT_KEYS) == {"时间": "12月5日 14:00", "地点": "体育馆", "名额": "30"}
+    assert parse_pairs(text, EVENT_KEYS) == {
+        "时间": "12月5日 14:00",
+        "地点": "体育馆",
+        "名额": "30",
+    }
 
 
 def test_parse_pairs_leading_text_half_width_colons_and_spaces_in_values() -> None:
@@ -359,6 +363,16 @@ def test_parse_when_year_boundary() -> None:
     january = datetime(2027, 1, 10, 10, 0, tzinfo=SH)
     message = refusal(lambda: parse_when("12月20日 9点", now=january, tz=SH))
     assert "已经过去" in message  # passed within 60 days, so not next December
+    assert parse_when("12月20日 9点", now=january, tz=SH, allow_past=True) == at(
+        20, 9, month=12, year=2026
+    )
+    assert parse_when("11月1日 9点", now=january, tz=SH) == at(1, 9, month=11, year=2027)
+
+
+def test_parse_when_leap_day() -> None:
+    before_leap_year = datetime(2027, 12, 1, 10, 0, tzinfo=SH)
+    assert parse_day("2月29日", now=before_leap_year, tz=SH) == date(2028, 2, 29)
+    assert parse_day("2028-02-29", now=NOW, tz=SH) == date(2028, 2, 29)
 
 
 def test_parse_when_allow_past() -> None:
@@ -488,7 +502,10 @@ def test_parse_day_allow_past() -> None:
 
 # ---------------------------------------------------------------- never anything but UserError
 
-DATE_ALPHABET = "0123456789０１２:：-/.年月日号点时分半整钟今明后天晚早周星期礼拜本这个下上午中傍凌晨夜里一二两三十百千零 　"
+DATE_ALPHABET = (
+    "0123456789０１２:：-/.年月日号点时分半整钟今明后天晚早"
+    "周星期礼拜本这个下上午中傍凌晨夜里一二两三十百千零 　"
+)
 FUZZ = settings(deadline=None, max_examples=300)
 
 
