@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlmodel import select
 
 from bot.context import Context
 from bot.errors import UserError
@@ -54,15 +54,21 @@ def _key(ctx: Context) -> tuple[str, str, str]:
     return m.channel, m.chat_id, m.sender_id
 
 
-async def load_state(ctx: Context) -> DialogState | None:
+async def _stored(ctx: Context) -> DialogState | None:
     channel, chat_id, user_id = _key(ctx)
-    state = await ctx.session.scalar(
+    state: DialogState | None = await ctx.session.scalar(
         select(DialogState).where(
             DialogState.channel == channel,
             DialogState.chat_id == chat_id,
             DialogState.user_id == user_id,
         )
     )
+    return state
+
+
+async def load_state(ctx: Context) -> DialogState | None:
+    """The sender's open dialog in this chat; an idle one is dropped."""
+    state = await _stored(ctx)
     if state is None:
         return None
     idle = timedelta(minutes=ctx.settings.dialog.idle_timeout_minutes)
@@ -78,20 +84,15 @@ async def start(ctx: Context, dialog: Dialog, values: dict[str, Any] | None = No
     index = dialog.next_step(values)
     if index is None:
         return _as_reply(await dialog.finish(ctx, values))
-    channel, chat_id, user_id = _key(ctx)
-    await ctx.session.execute(
-        delete(DialogState).where(
-            DialogState.channel == channel,
-            DialogState.chat_id == chat_id,
-            DialogState.user_id == user_id,
-        )
-    )
-    ctx.session.add(
-        DialogState(
-            channel=channel, chat_id=chat_id, user_id=user_id, dialog=dialog.name,
-            step=index, data=json.dumps(values, ensure_ascii=False), updated_at=ctx.now,
-        )
-    )
+    state = await _stored(ctx)
+    if state is None:
+        channel, chat_id, user_id = _key(ctx)
+        state = DialogState(channel=channel, chat_id=chat_id, user_id=user_id, dialog="")
+        ctx.session.add(state)
+    state.dialog = dialog.name
+    state.step = index
+    state.data = json.dumps(values, ensure_ascii=False)
+    state.updated_at = ctx.now
     return Reply(say("basics", "dialog_started") + "\n" + dialog.steps[index].ask())
 
 

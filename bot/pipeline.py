@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlmodel import col, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -167,7 +167,7 @@ class Pipeline:
     async def _context(self, session: AsyncSession, incoming: Incoming) -> Context:
         member = await session.scalar(
             select(Member)
-            .join(Account, Account.member_id == Member.id)
+            .join(Account, col(Account.member_id) == col(Member.id))
             .where(Account.channel == incoming.channel, Account.external_id == incoming.sender_id)
         )
         roles: frozenset[Role] = frozenset()

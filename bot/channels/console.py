@@ -12,7 +12,7 @@ import sys
 import uuid
 from typing import TextIO
 
-from sqlalchemy import select
+from sqlmodel import select
 from sqlmodel import col
 
 from bot.config import Settings
@@ -41,7 +41,7 @@ async def console_identity(db: Database, user: str) -> str:
             select(Account).where(Account.channel == CHANNEL, Account.member_id == member.id)
         )
         if existing is not None:
-            return existing.external_id
+            return str(existing.external_id)
         session.add(Account(channel=CHANNEL, external_id=user, member_id=member.id or 0))
         return user
 

@@ -1,0 +1,1 @@
+"""The union's calendar (holidays, lunar festivals) and the scheduled jobs."""
