@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+
+
+def test_no_file_means_embedded_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.database.url == "sqlite+aiosqlite:///data/unionbot.db"
+    assert settings.union.timezone == "Asia/Shanghai"
+    assert not any(
+        getattr(settings, channel).enabled
+        for channel in ("wechat_mp", "wecom", "onebot", "qq_official")
+    )
+
+
+def test_example_file_loads_and_documents_every_key() -> None:
+    settings = load_settings(EXAMPLE)
+    assert settings.union.name == "示范大学工会"
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    for name, field in Settings.model_fields.items():
+        assert name in data, f"[{name}] missing from config.example.toml"
+        section = field.annotation
+        assert isinstance(section, type) and issubclass(section, BaseModel)
+        for key in section.model_fields:
+            assert key in data[name], f"{name}.{key} missing from config.example.toml"
+
+
+def test_environment_overrides_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNIONBOT_WECHAT_MP__TOKEN", "from-env")
+    monkeypatch.setenv("UNIONBOT_SERVER__PORT", "9090")
+    settings = load_settings(data={"wechat_mp": {"token": "from-file"}, "server": {"port": 1}})
+    assert settings.wechat_mp.token == "from-env"
+    assert settings.server.port == 9090
+
+
+def test_postgres_url_gets_the_async_driver() -> None:
+    settings = load_settings(data={"database": {"url": "postgresql://u@h/db"}})
+    assert settings.database.url == "postgresql+asyncpg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"server": {"port": "eighty"}}, "server.port: Input should be a valid integer"),
+        ({"server": {"port": 70000}}, "server.port: Input should be less than or equal to 65535"),
+        ({"payroll": {"x": 1}}, "payroll: unknown key"),
+        ({"union": {"nmae": "x"}}, "union.nmae: unknown key"),
+        ({"union": {"timezone": "Mars/Olympus"}}, "union.timezone: unknown time zone"),
+        ({"database": {"url": "mysql://x"}}, "database.url: use sqlite+aiosqlite"),
+        ({"wechat_mp": {"enabled": True}}, "wechat_mp: 'token' must be set"),
+        ({"wecom": {"encoding_aes_key": "short"}}, "wecom: encoding_aes_key must be the 43"),
+        ({"security": {"replay_window_seconds": -1}}, "security.replay_window_seconds"),
+    ],
+)
+def test_invalid_values_name_the_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(data=data)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_toml_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[server\nport = 1", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(path)
+
+
+def test_cli_stops_with_exit_code_2_and_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[server]\nport = "eighty"\n', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade", "--config", str(path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "配置有误 server.port: Input should be a valid integer, unable to parse string as an integer"
+    ]
+    assert not (tmp_path / "data").exists()
