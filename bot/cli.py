@@ -92,9 +92,8 @@ def progress_bar(label: str, stream: Any = sys.stderr) -> Callable[[int, int], N
 
 
 async def _members_import(settings: Settings, args: argparse.Namespace) -> int:
-    from models.roster import RosterError, import_roster
-
     from bot.app import open_database
+    from models.roster import RosterError, import_roster
 
     async with open_database(settings) as db:
         try:

@@ -14,11 +14,11 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlmodel import col, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from bot import dialogs
 from bot.config import Settings

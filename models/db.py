@@ -3,8 +3,8 @@
 SQLite allows one writer at a time. Every write transaction therefore starts with
 ``BEGIN IMMEDIATE`` on a dedicated single-connection engine, behind an asyncio lock,
 so writers queue in order instead of failing with "database is locked"; readers use
-their own connections and see the last committed state (WAL mode). PostgreSQL uses
-one pooled engine for both.
+their own connections and see the last committed state (WAL mode). Statements run
+inline (see ``models.sqlite_inline``). PostgreSQL uses one pooled engine for both.
 """
 
 from __future__ import annotations
@@ -25,22 +25,16 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models.sqlite_inline import connector
+
 logger = logging.getLogger(__name__)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def _sqlite_engine(url: str, *, begin: str, pool_size: int) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+def _sqlite_engine(url: str, path: str, *, begin: str, pool_size: int) -> AsyncEngine:
+    engine = create_async_engine(
+        url, async_creator=connector(path),
+        pool_size=pool_size, max_overflow=0, pool_timeout=60,
+    )
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
@@ -57,10 +51,12 @@ class Database:
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.write_engine = _sqlite_engine(url, begin="BEGIN IMMEDIATE", pool_size=1)
-            self.read_engine = _sqlite_engine(url, begin="BEGIN", pool_size=4)
+            path = parsed.database or ""
+            if not path or path == ":memory:":
+                raise ValueError("SQLite needs a file, e.g. sqlite+aiosqlite:///data/unionbot.db")
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = _sqlite_engine(url, path, begin="BEGIN IMMEDIATE", pool_size=1)
+            self.read_engine = _sqlite_engine(url, path, begin="BEGIN", pool_size=4)
         else:
             engine = create_async_engine(
                 url, pool_size=10, max_overflow=10, pool_pre_ping=False,

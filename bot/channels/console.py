@@ -12,8 +12,7 @@ import sys
 import uuid
 from typing import TextIO
 
-from sqlmodel import select
-from sqlmodel import col
+from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.messages import Incoming, Reply
