@@ -8,15 +8,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Incoming
+from models.base import table_of
 from models.org import Member, Role
 from models.records import AuditLog
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.registry import Registry
+
+
+_AUDIT = insert(table_of(AuditLog))
 
 
 @dataclass(slots=True)
@@ -52,18 +57,18 @@ class Context:
         self, action: str, target: str, *, before: Any = None, after: Any = None
     ) -> None:
         """Write who did what to the audit log, in the message's transaction."""
-        self.session.add(
-            AuditLog(
-                at=self.now,
-                actor_id=self.member.id if self.member else None,
-                actor=self.member.name if self.member else f"{self.incoming.channel}:?",
-                action=action,
-                target=target,
-                before=_dump(before),
-                after=_dump(after),
-            )
+        await self.session.execute(
+            _AUDIT,
+            {
+                "at": self.now,
+                "actor_id": self.member.id if self.member else None,
+                "actor": self.member.name if self.member else f"{self.incoming.channel}:?",
+                "action": action,
+                "target": target,
+                "before": _dump(before),
+                "after": _dump(after),
+            },
         )
-
 
 def _dump(value: Any) -> str | None:
     if value is None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import bindparam
+from sqlmodel import col, select
 
 from bot.context import Context
 from bot.errors import UserError
@@ -54,14 +55,18 @@ def _key(ctx: Context) -> tuple[str, str, str]:
     return m.channel, m.chat_id, m.sender_id
 
 
+_STATE = (
+    select(DialogState)
+    .where(col(DialogState.channel) == bindparam("channel"))
+    .where(col(DialogState.chat_id) == bindparam("chat_id"))
+    .where(col(DialogState.user_id) == bindparam("user_id"))
+)
+
+
 async def _stored(ctx: Context) -> DialogState | None:
     channel, chat_id, user_id = _key(ctx)
     state: DialogState | None = await ctx.session.scalar(
-        select(DialogState).where(
-            DialogState.channel == channel,
-            DialogState.chat_id == chat_id,
-            DialogState.user_id == user_id,
-        )
+        _STATE, {"channel": channel, "chat_id": chat_id, "user_id": user_id}
     )
     return state
 

@@ -4,8 +4,8 @@ normalise → (groups: ignore what is not for the bot) → dedup → identify �
 → route command → check scope and role → handler → Reply.
 
 All database work of one message, including its dedup record, happens in one write
-transaction. A handler's changes sit in a savepoint: when it refuses bad input
-(``UserError``) they are rolled back, and the refusal is still stored as the reply.
+transaction. When a handler refuses bad input (``UserError``), its changes are rolled
+back and the refusal is stored as the reply, so a redelivery gets the same answer.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -29,14 +30,38 @@ from bot.metrics import Metrics
 from bot.registry import Command, Registry, role_allows
 from bot.render import say
 from bot.text import normalize, strip_mention
-from models.base import utcnow
+from models.base import table_of, utcnow
 from models.db import Database
-from models.org import Account, Chat, Member, MemberRole, Role
+from models.members import identify
+from models.org import Chat
 from models.records import InboundRecord
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 4000
+
+
+def _claim_statement(insert: Any) -> Any:
+    return (
+        insert(table_of(InboundRecord))
+        .values(
+            dedup_key=bindparam("dedup_key"), channel=bindparam("channel"),
+            received_at=bindparam("received_at"), reply=bindparam("reply"),
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(table_of(InboundRecord).c.id)
+    )
+
+
+_CLAIM = {True: _claim_statement(sqlite_insert), False: _claim_statement(pg_insert)}
+_SET_REPLY = (
+    update(InboundRecord)
+    .where(col(InboundRecord.id) == bindparam("record_id"))
+    .values(reply=bindparam("reply"))
+)
+_STORED_REPLY = select(InboundRecord.reply).where(
+    col(InboundRecord.dedup_key) == bindparam("dedup_key")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,47 +111,52 @@ class Pipeline:
         return reply
 
     async def _once(self, incoming: Incoming, routed: Routed) -> Reply | None:
-        """Do the work of a message at most once; a redelivery gets the stored reply."""
-        key = incoming.dedup_key
+        """Do the work of a message at most once; a redelivery gets the stored reply.
+
+        The dedup record is claimed first (``INSERT … ON CONFLICT DO NOTHING``): a
+        concurrent duplicate on PostgreSQL waits on the unique key until the first
+        delivery commits, then finds the record taken and reads its reply. When the
+        handler refuses the input, everything it did is rolled back and the refusal
+        is stored in a transaction of its own.
+        """
         try:
             async with self.db.write() as session:
-                record = await session.scalar(
-                    select(InboundRecord).where(InboundRecord.dedup_key == key)
-                )
-                if record is not None:
-                    self.metrics.duplicates.labels(incoming.channel).inc()
-                    return _stored(record)
-                record = InboundRecord(dedup_key=key, channel=incoming.channel)
-                session.add(record)
-                await session.flush()
-                reply = await self._work(session, incoming, routed)
-                record.reply = reply.to_json() if reply is not None else None
+                record_id = await self._claim(session, incoming, None)
+                if record_id is None:
+                    return await self._stored(session, incoming)
+                ctx = await self._context(session, incoming)
+                if incoming.is_group:
+                    await self._remember_chat(session, incoming)
+                reply = await self._dispatch(ctx, routed)
+                if reply is not None:
+                    await session.execute(
+                        _SET_REPLY, {"record_id": record_id, "reply": reply.to_json()}
+                    )
                 return reply
-        except IntegrityError:
-            # another replica or a concurrent retry committed this message first
-            async with self.db.read() as session:
-                record = await session.scalar(
-                    select(InboundRecord).where(InboundRecord.dedup_key == key)
-                )
-            if record is None:
-                raise
-            self.metrics.duplicates.labels(incoming.channel).inc()
-            return _stored(record)
-
-    async def _work(
-        self, session: AsyncSession, incoming: Incoming, routed: Routed
-    ) -> Reply | None:
-        ctx = await self._context(session, incoming)
-        if incoming.is_group:
-            await self._remember_chat(session, incoming)
-        savepoint = await session.begin_nested()
-        try:
-            reply = await self._dispatch(ctx, routed)
         except UserError as exc:
-            await savepoint.rollback()
-            return Reply(exc.message, mention_sender=incoming.is_group)
-        await savepoint.commit()
-        return reply
+            refusal = Reply(exc.message, mention_sender=incoming.is_group)
+            async with self.db.write() as session:
+                if await self._claim(session, incoming, refusal) is None:
+                    return await self._stored(session, incoming)
+            return refusal
+
+    async def _claim(
+        self, session: AsyncSession, incoming: Incoming, reply: Reply | None
+    ) -> int | None:
+        """Insert the dedup record; None when the message was handled before."""
+        result = await session.execute(
+            _CLAIM[self.db.is_sqlite],
+            {
+                "dedup_key": incoming.dedup_key, "channel": incoming.channel,
+                "received_at": utcnow(), "reply": reply.to_json() if reply else None,
+            },
+        )
+        return result.scalar()
+
+    async def _stored(self, session: AsyncSession, incoming: Incoming) -> Reply | None:
+        self.metrics.duplicates.labels(incoming.channel).inc()
+        stored = await session.scalar(_STORED_REPLY, {"dedup_key": incoming.dedup_key})
+        return Reply.from_json(stored) if stored else None
 
     async def _dispatch(self, ctx: Context, routed: Routed) -> Reply | None:
         if not ctx.is_group:
@@ -165,19 +195,7 @@ class Pipeline:
             )
 
     async def _context(self, session: AsyncSession, incoming: Incoming) -> Context:
-        member = await session.scalar(
-            select(Member)
-            .join(Account, col(Account.member_id) == col(Member.id))
-            .where(Account.channel == incoming.channel, Account.external_id == incoming.sender_id)
-        )
-        roles: frozenset[Role] = frozenset()
-        if member is not None and not member.active:
-            member = None
-        if member is not None:
-            rows = await session.scalars(
-                select(MemberRole.role).where(MemberRole.member_id == member.id)
-            )
-            roles = frozenset(Role(r) for r in rows) | {Role.MEMBER}
+        member, roles = await identify(session, incoming.channel, incoming.sender_id)
         return Context(
             session=session, incoming=incoming, member=member, roles=roles,
             settings=self.settings, registry=self.registry, now=utcnow(),
@@ -194,6 +212,3 @@ class Pipeline:
             .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
         )
 
-
-def _stored(record: InboundRecord) -> Reply | None:
-    return Reply.from_json(record.reply) if record.reply else None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from bot import dialogs
 from bot.args import split_args
@@ -14,7 +14,15 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.registry import Command, Registry, role_allows
 from bot.render import say
-from models.org import Account, Branch, Member, Role
+from models.base import table_of
+from models.members import (
+    account_by_external,
+    account_of_member,
+    branch_name,
+    channels_of_member,
+    member_by_staff_no,
+)
+from models.org import Account, Role
 
 STAFF_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 TOPIC_ORDER = ("basics", "proposals", "events", "funds", "ideas", "notices", "calendar")
@@ -114,19 +122,15 @@ async def bind(ctx: Context, staff_no: str, name: str, target: str | None) -> st
     session, channel = ctx.session, ctx.incoming.channel
     external_id = target or ctx.incoming.sender_id
     by_officer = target is not None and target != ctx.incoming.sender_id
-    member = await session.scalar(select(Member).where(Member.staff_no == staff_no))
+    member = await member_by_staff_no(session, staff_no)
     if member is None or not member.active or member.name != name:
         raise UserError(say("basics", "bind_mismatch"))
-    current = await session.scalar(
-        select(Account).where(Account.channel == channel, Account.external_id == external_id)
-    )
+    current = await account_by_external(session, channel, external_id)
     if current is not None and current.member_id == member.id:
         return say("basics", "bind_already", name=member.name, other=by_officer)
     if current is not None and not by_officer:
         raise UserError(say("basics", "bind_account_taken"))
-    previous = await session.scalar(
-        select(Account).where(Account.channel == channel, Account.member_id == member.id)
-    )
+    previous = await account_of_member(session, member.id or 0, channel)
     if previous is not None and not by_officer:
         raise UserError(say("basics", "bind_member_taken", staff_no=staff_no))
     before = {
@@ -136,22 +140,20 @@ async def bind(ctx: Context, staff_no: str, name: str, target: str | None) -> st
     for stale in (current, previous):
         if stale is not None:
             await session.delete(stale)
-    await session.flush()
-    session.add(Account(
-        channel=channel, external_id=external_id, member_id=member.id or 0,
-        bound_at=ctx.now, bound_by=ctx.member.id if by_officer and ctx.member else None,
-    ))
+            await session.flush()
     try:
-        await session.flush()
+        await session.execute(insert(table_of(Account)), {
+            "channel": channel, "external_id": external_id, "member_id": member.id,
+            "bound_at": ctx.now, "bound_by": ctx.member.id if by_officer and ctx.member else None,
+        })
     except IntegrityError:
         raise UserError(say("basics", "bind_member_taken", staff_no=staff_no)) from None
     await ctx.audit(
         "bind", f"member:{staff_no}", before=before,
         after={"channel": channel, "account": external_id},
     )
-    branch = await session.get(Branch, member.branch_id)
     return say(
-        "basics", "bind_ok", name=member.name, branch=branch.name if branch else "",
+        "basics", "bind_ok", name=member.name, branch=await branch_name(session, member.branch_id),
         other=by_officer,
     )
 
@@ -162,13 +164,10 @@ async def bind(ctx: Context, staff_no: str, name: str, target: str | None) -> st
 async def me_command(ctx: Context, args: str) -> str:
     member = ctx.member
     assert member is not None
-    branch = await ctx.session.get(Branch, member.branch_id)
-    channels = list(await ctx.session.scalars(
-        select(Account.channel).where(Account.member_id == member.id).order_by(Account.channel)
-    ))
+    channels = await channels_of_member(ctx.session, member.id or 0)
     roles = [r.label for r in Role if r in ctx.roles and r is not Role.MEMBER] or [Role.MEMBER.label]
     return say(
-        "basics", "me", member=member, branch=branch.name if branch else "",
+        "basics", "me", member=member, branch=await branch_name(ctx.session, member.branch_id),
         roles=roles, private=not ctx.is_group, channels=channels,
     )
 

@@ -12,13 +12,12 @@ import sys
 import uuid
 from typing import TextIO
 
-from sqlmodel import col, select
-
 from bot.config import Settings
 from bot.messages import Incoming, Reply
 from bot.pipeline import Pipeline
 from models.db import Database
-from models.org import Account, Member
+from models.members import account_by_external, account_of_member, member_by_staff_no
+from models.org import Account
 
 CHANNEL = "console"
 
@@ -26,19 +25,12 @@ CHANNEL = "console"
 async def console_identity(db: Database, user: str) -> str:
     """The console account id to speak as; binds ``user`` when it is an active 工号."""
     async with db.write() as session:
-        account = await session.scalar(
-            select(Account).where(Account.channel == CHANNEL, Account.external_id == user)
-        )
-        if account is not None:
+        if await account_by_external(session, CHANNEL, user) is not None:
             return user
-        member = await session.scalar(
-            select(Member).where(Member.staff_no == user, col(Member.active).is_(True))
-        )
-        if member is None:
+        member = await member_by_staff_no(session, user)
+        if member is None or not member.active:
             return user
-        existing = await session.scalar(
-            select(Account).where(Account.channel == CHANNEL, Account.member_id == member.id)
-        )
+        existing = await account_of_member(session, member.id or 0, CHANNEL)
         if existing is not None:
             return str(existing.external_id)
         session.add(Account(channel=CHANNEL, external_id=user, member_id=member.id or 0))
