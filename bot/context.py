@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Incoming
-from models.base import table_of
+from models.base import execute_core, table_of
 from models.org import Member, Role
 from models.records import AuditLog
 
@@ -57,8 +57,8 @@ class Context:
         self, action: str, target: str, *, before: Any = None, after: Any = None
     ) -> None:
         """Write who did what to the audit log, in the message's transaction."""
-        await self.session.execute(
-            _AUDIT,
+        await execute_core(
+            self.session, _AUDIT,
             {
                 "at": self.now,
                 "actor_id": self.member.id if self.member else None,

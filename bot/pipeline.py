@@ -30,7 +30,7 @@ from bot.metrics import Metrics
 from bot.registry import Command, Registry, role_allows
 from bot.render import say
 from bot.text import normalize, strip_mention
-from models.base import table_of, utcnow
+from models.base import execute_core, table_of, utcnow
 from models.db import Database
 from models.members import identify
 from models.org import Chat
@@ -53,11 +53,25 @@ def _claim_statement(insert: Any) -> Any:
     )
 
 
+def _remember_chat_statement(insert: Any) -> Any:
+    return (
+        insert(table_of(Chat))
+        .values(
+            channel=bindparam("channel"), chat_id=bindparam("chat_id"), chat_type="group",
+            name=bindparam("name"), first_seen=bindparam("first_seen"),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
+    )
+
+
 _CLAIM = {True: _claim_statement(sqlite_insert), False: _claim_statement(pg_insert)}
+_REMEMBER_CHAT = {
+    True: _remember_chat_statement(sqlite_insert), False: _remember_chat_statement(pg_insert)
+}
 _SET_REPLY = (
-    update(InboundRecord)
-    .where(col(InboundRecord.id) == bindparam("record_id"))
-    .values(reply=bindparam("reply"))
+    update(table_of(InboundRecord))
+    .where(table_of(InboundRecord).c.id == bindparam("record_id"))
+    .values(reply=bindparam("reply_json"))
 )
 _STORED_REPLY = select(InboundRecord.reply).where(
     col(InboundRecord.dedup_key) == bindparam("dedup_key")
@@ -129,8 +143,8 @@ class Pipeline:
                     await self._remember_chat(session, incoming)
                 reply = await self._dispatch(ctx, routed)
                 if reply is not None:
-                    await session.execute(
-                        _SET_REPLY, {"record_id": record_id, "reply": reply.to_json()}
+                    await execute_core(
+                        session, _SET_REPLY, {"record_id": record_id, "reply_json": reply.to_json()}
                     )
                 return reply
         except UserError as exc:
@@ -144,8 +158,8 @@ class Pipeline:
         self, session: AsyncSession, incoming: Incoming, reply: Reply | None
     ) -> int | None:
         """Insert the dedup record; None when the message was handled before."""
-        result = await session.execute(
-            _CLAIM[self.db.is_sqlite],
+        result = await execute_core(
+            session, _CLAIM[self.db.is_sqlite],
             {
                 "dedup_key": incoming.dedup_key, "channel": incoming.channel,
                 "received_at": utcnow(), "reply": reply.to_json() if reply else None,
@@ -202,13 +216,7 @@ class Pipeline:
         )
 
     async def _remember_chat(self, session: AsyncSession, incoming: Incoming) -> None:
-        insert = sqlite_insert if self.db.is_sqlite else pg_insert
-        await session.execute(
-            insert(Chat)
-            .values(
-                channel=incoming.channel, chat_id=incoming.chat_id, chat_type="group",
-                name=incoming.chat_name, first_seen=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
-        )
-
+        await execute_core(session, _REMEMBER_CHAT[self.db.is_sqlite], {
+            "channel": incoming.channel, "chat_id": incoming.chat_id,
+            "name": incoming.chat_name, "first_seen": utcnow(),
+        })

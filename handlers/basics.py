@@ -14,7 +14,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.registry import Command, Registry, role_allows
 from bot.render import say
-from models.base import table_of
+from models.base import execute_core, table_of
 from models.members import (
     account_by_external,
     account_of_member,
@@ -142,7 +142,7 @@ async def bind(ctx: Context, staff_no: str, name: str, target: str | None) -> st
             await session.delete(stale)
             await session.flush()
     try:
-        await session.execute(insert(table_of(Account)), {
+        await execute_core(session, insert(table_of(Account)), {
             "channel": channel, "external_id": external_id, "member_id": member.id,
             "bound_at": ctx.now, "bound_by": ctx.member.id if by_officer and ctx.member else None,
         })

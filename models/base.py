@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Table
+from sqlalchemy import CursorResult, DateTime, Executable, Table
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -50,3 +51,12 @@ def table_of(model: type[SQLModel]) -> Table:
     found = getattr(model, "__table__", None)
     assert isinstance(found, Table)
     return found
+
+
+async def execute_core(
+    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
+) -> CursorResult[Any]:
+    """Run a Core statement on the session's connection, skipping the ORM's bulk paths
+    (which compile INSERT/UPDATE statements anew on every call)."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
