@@ -13,11 +13,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -41,33 +39,25 @@ logger = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 4000
 
 
-def _claim_statement(insert: Any) -> Any:
-    return (
-        insert(table_of(InboundRecord))
-        .values(
-            dedup_key=bindparam("dedup_key"), channel=bindparam("channel"),
-            received_at=bindparam("received_at"), reply=bindparam("reply"),
-        )
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(table_of(InboundRecord).c.id)
+class _Duplicate(Exception):
+    """The dedup record of this message exists: it was handled before."""
+
+
+_CLAIM = (
+    insert(table_of(InboundRecord))
+    .values(
+        dedup_key=bindparam("dedup_key"), channel=bindparam("channel"),
+        received_at=bindparam("received_at"), reply=bindparam("reply"),
     )
-
-
-def _remember_chat_statement(insert: Any) -> Any:
-    return (
-        insert(table_of(Chat))
-        .values(
-            channel=bindparam("channel"), chat_id=bindparam("chat_id"), chat_type="group",
-            name=bindparam("name"), first_seen=bindparam("first_seen"),
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
-    )
-
-
-_CLAIM = {True: _claim_statement(sqlite_insert), False: _claim_statement(pg_insert)}
-_REMEMBER_CHAT = {
-    True: _remember_chat_statement(sqlite_insert), False: _remember_chat_statement(pg_insert)
-}
+    .returning(table_of(InboundRecord).c.id)
+)
+_CHAT_KNOWN = select(Chat.id).where(
+    col(Chat.channel) == bindparam("channel"), col(Chat.chat_id) == bindparam("chat_id")
+)
+_REMEMBER_CHAT = insert(table_of(Chat)).values(
+    channel=bindparam("channel"), chat_id=bindparam("chat_id"), chat_type="group",
+    name=bindparam("name"), first_seen=bindparam("first_seen"),
+)
 _SET_REPLY = (
     update(table_of(InboundRecord))
     .where(table_of(InboundRecord).c.id == bindparam("record_id"))
@@ -127,49 +117,49 @@ class Pipeline:
     async def _once(self, incoming: Incoming, routed: Routed) -> Reply | None:
         """Do the work of a message at most once; a redelivery gets the stored reply.
 
-        The dedup record is claimed first (``INSERT … ON CONFLICT DO NOTHING``): a
-        concurrent duplicate on PostgreSQL waits on the unique key until the first
-        delivery commits, then finds the record taken and reads its reply. When the
-        handler refuses the input, everything it did is rolled back and the refusal
-        is stored in a transaction of its own.
+        The dedup record is inserted first: a concurrent duplicate on PostgreSQL waits
+        on its unique key until the first delivery commits, then fails and reads the
+        stored reply. When the handler refuses the input, everything it did is rolled
+        back and the refusal is stored in a transaction of its own.
         """
         try:
-            async with self.db.write() as session:
-                record_id = await self._claim(session, incoming, None)
-                if record_id is None:
-                    return await self._stored(session, incoming)
-                ctx = await self._context(session, incoming)
-                if incoming.is_group:
-                    await self._remember_chat(session, incoming)
-                reply = await self._dispatch(ctx, routed)
-                if reply is not None:
-                    await execute_core(
-                        session, _SET_REPLY, {"record_id": record_id, "reply_json": reply.to_json()}
-                    )
-                return reply
-        except UserError as exc:
-            refusal = Reply(exc.message, mention_sender=incoming.is_group)
-            async with self.db.write() as session:
-                if await self._claim(session, incoming, refusal) is None:
-                    return await self._stored(session, incoming)
-            return refusal
+            try:
+                async with self.db.write() as session:
+                    record_id = await self._claim(session, incoming, None)
+                    ctx = await self._context(session, incoming)
+                    if incoming.is_group:
+                        await self._remember_chat(session, incoming)
+                    reply = await self._dispatch(ctx, routed)
+                    if reply is not None:
+                        await execute_core(session, _SET_REPLY, {
+                            "record_id": record_id, "reply_json": reply.to_json(),
+                        })
+                    return reply
+            except UserError as exc:
+                refusal = Reply(exc.message, mention_sender=incoming.is_group)
+                async with self.db.write() as session:
+                    await self._claim(session, incoming, refusal)
+                return refusal
+        except _Duplicate:
+            return await self._stored(incoming)
 
     async def _claim(
         self, session: AsyncSession, incoming: Incoming, reply: Reply | None
-    ) -> int | None:
-        """Insert the dedup record; None when the message was handled before."""
-        result = await execute_core(
-            session, _CLAIM[self.db.is_sqlite],
-            {
+    ) -> int:
+        """Insert the dedup record; ``_Duplicate`` when the message was handled before."""
+        try:
+            result = await execute_core(session, _CLAIM, {
                 "dedup_key": incoming.dedup_key, "channel": incoming.channel,
                 "received_at": utcnow(), "reply": reply.to_json() if reply else None,
-            },
-        )
-        return result.scalar()
+            })
+        except IntegrityError:
+            raise _Duplicate from None
+        return int(result.scalar_one())
 
-    async def _stored(self, session: AsyncSession, incoming: Incoming) -> Reply | None:
+    async def _stored(self, incoming: Incoming) -> Reply | None:
         self.metrics.duplicates.labels(incoming.channel).inc()
-        stored = await session.scalar(_STORED_REPLY, {"dedup_key": incoming.dedup_key})
+        async with self.db.read() as session:
+            stored = await session.scalar(_STORED_REPLY, {"dedup_key": incoming.dedup_key})
         return Reply.from_json(stored) if stored else None
 
     async def _dispatch(self, ctx: Context, routed: Routed) -> Reply | None:
@@ -216,7 +206,9 @@ class Pipeline:
         )
 
     async def _remember_chat(self, session: AsyncSession, incoming: Incoming) -> None:
-        await execute_core(session, _REMEMBER_CHAT[self.db.is_sqlite], {
-            "channel": incoming.channel, "chat_id": incoming.chat_id,
-            "name": incoming.chat_name, "first_seen": utcnow(),
-        })
+        """Record a group chat the first time the bot is addressed in it."""
+        key = {"channel": incoming.channel, "chat_id": incoming.chat_id}
+        if await session.scalar(_CHAT_KNOWN, key) is None:
+            await execute_core(session, _REMEMBER_CHAT, {
+                **key, "name": incoming.chat_name, "first_seen": utcnow(),
+            })
