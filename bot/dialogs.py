@@ -20,6 +20,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
 from bot.render import say
+from models.base import execute_core
 from models.records import DialogState
 
 CANCEL_WORDS = frozenset({"取消", "退出", "算了", "cancel"})
@@ -55,8 +56,8 @@ def _key(ctx: Context) -> tuple[str, str, str]:
     return m.channel, m.chat_id, m.sender_id
 
 
-_STATE = (
-    select(DialogState)
+_STATE_ID = (
+    select(DialogState.id)
     .where(col(DialogState.channel) == bindparam("channel"))
     .where(col(DialogState.chat_id) == bindparam("chat_id"))
     .where(col(DialogState.user_id) == bindparam("user_id"))
@@ -64,11 +65,14 @@ _STATE = (
 
 
 async def _stored(ctx: Context) -> DialogState | None:
+    """The sender's stored dialog; a cheap id lookup first, as most messages have none."""
     channel, chat_id, user_id = _key(ctx)
-    state: DialogState | None = await ctx.session.scalar(
-        _STATE, {"channel": channel, "chat_id": chat_id, "user_id": user_id}
-    )
-    return state
+    state_id = (await execute_core(
+        ctx.session, _STATE_ID, {"channel": channel, "chat_id": chat_id, "user_id": user_id}
+    )).scalar()
+    if state_id is None:
+        return None
+    return await ctx.session.get(DialogState, state_id)
 
 
 async def load_state(ctx: Context) -> DialogState | None:
