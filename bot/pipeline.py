@@ -166,7 +166,9 @@ class Pipeline:
         if not ctx.is_group:
             state = await dialogs.load_state(ctx)
             dialog = self.registry.dialog(state.dialog) if state else None
-            if state is not None and dialog is not None:
+            if state is not None and dialog is None:  # a dialog this version no longer has
+                await ctx.session.delete(state)
+            elif state is not None and dialog is not None:
                 reply = await dialogs.answer(
                     ctx, state, dialog, routed.text, is_command=routed.match is not None
                 )

@@ -295,3 +295,14 @@ async def test_a_refused_dialog_ends_instead_of_looping(pipeline: Pipeline, db: 
     assert await count(db, DialogState) == 0
     reply = await pipeline.handle(message("王五", sender="w9"))
     assert reply is not None and "请先绑定" in reply.text
+
+
+async def test_a_stored_dialog_the_code_no_longer_has_is_dropped(
+    pipeline: Pipeline, db: Database
+) -> None:
+    async with db.write() as session:
+        session.add(DialogState(channel="console", chat_id="private:w9", user_id="w9",
+                                dialog="retired", data="{}", updated_at=utcnow()))
+    reply = await pipeline.handle(message("帮助", sender="w9"))
+    assert reply is not None and "可以使用的命令" in reply.text
+    assert await count(db, DialogState) == 0
