@@ -575,7 +575,9 @@ def _plan(
     *,
     stored: Mapping[str, _Stored],
     branch_of: Callable[[str], int],
+    columns: frozenset[str],
 ) -> _Batch:
+    """What to write for ``entries``; an optional column the file lacks keeps what is stored."""
     batch = _Batch()
     for entry in entries:
         values = _values(entry, branch_of(entry.branch))
@@ -583,8 +585,11 @@ def _plan(
         if member is None:
             batch.new.append((entry, values))
             continue
+        for column, key in (("部门", "department"), ("入职日期", "hire_date")):
+            if column not in columns:
+                values[key] = member.values[key]
         same_roles = member.roles == _role_values(entry)
-        same_children = member.children == entry.children
+        same_children = "子女出生日期" not in columns or member.children == entry.children
         if member.active and member.values == values and same_roles and same_children:
             batch.unchanged += 1
             continue
@@ -661,6 +666,7 @@ async def _apply(
     entries: Sequence[RosterEntry],
     union_name: str,
     listed: frozenset[str],
+    columns: frozenset[str],
     deactivate_missing: bool,
     report: ImportReport,
     progress: Callable[[int, int], None] | None,
@@ -676,7 +682,7 @@ async def _apply(
         return branches[_branch_key(name, union_name)]
 
     for done, chunk in enumerate(_chunks(entries, CHUNK), start=1):
-        batch = _plan(chunk, stored=stored, branch_of=branch_of)
+        batch = _plan(chunk, stored=stored, branch_of=branch_of, columns=columns)
         await _write(session=session, batch=batch, now=now)
         report.created += len(batch.new)
         report.updated += len(batch.changed)
@@ -721,11 +727,12 @@ async def import_roster(
     rows, entries, rejected = await asyncio.to_thread(_load, path)
     report = ImportReport(total=len(rows), rejected=rejected, dry_run=dry_run)
     listed = frozenset(_text(row.cells.get("工号")) for row in rows)  # refused rows too
+    columns = frozenset(rows[0].cells) if rows else frozenset()
     try:
         async with db.write() as session:
             await _apply(
                 session=session, entries=entries, union_name=union_name, listed=listed,
-                deactivate_missing=deactivate_missing, report=report, progress=progress,
+                columns=columns, deactivate_missing=deactivate_missing, report=report, progress=progress,
             )
             if dry_run:
                 raise _DryRun

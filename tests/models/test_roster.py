@@ -532,3 +532,23 @@ async def test_progress_is_reported_every_500_rows(db: Database, tmp_path: Path)
     assert report.created == 1200
     assert calls == [(500, 1200), (1000, 1200), (1200, 1200)]
     assert await count(db, MemberRole) == 1200
+
+
+async def test_optional_columns_missing_from_the_file_keep_stored_values(
+    db: Database, tmp_path: Path
+) -> None:
+    await run(db, EXAMPLE)
+    before = await snapshot(db)
+    short = tmp_path / "short.csv"
+    short.write_text(
+        "工号,姓名,性别,出生日期,分工会,角色,手机\n"
+        "10001,张三,男,1980-05-12,计算机学院分工会,干部、代表,13999999999\n",
+        encoding="utf-8",
+    )
+    report = await run(db, short)
+    assert (report.updated, report.rejected) == (1, [])
+    after = await snapshot(db)
+    assert after["10001"]["phone"] == "13999999999"
+    for key in ("department", "hire_date", "children"):
+        assert after["10001"][key] == before["10001"][key]
+    assert before["10001"]["hire_date"] is not None and before["10001"]["children"]
