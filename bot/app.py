@@ -37,8 +37,8 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
             state = await migrate.status(db)
             if not state["up_to_date"]:
                 raise ConfigError(
-                    f"database.url: schema is at {state['current']}, the code needs "
-                    f"{state['head']}; run 'unionbot db upgrade' first"
+                    f"数据库结构需要升级（当前 {state['current'] or '空库'}，需要 {state['head']}），"
+                    "请先运行 unionbot db upgrade"
                 )
         yield db
     finally:

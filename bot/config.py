@@ -202,7 +202,7 @@ def load_settings(path: Path | str | None = None, *, data: dict[str, Any] | None
     try:
         return Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(f"配置有误 {_describe(exc.errors()[0])}") from None
+        raise ConfigError(f"配置有误：{_describe(exc.errors()[0])}") from None
 
 
 def _read_toml(path: Path | str | None) -> dict[str, Any]:
@@ -215,6 +215,6 @@ def _read_toml(path: Path | str | None) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"配置有误 {path}: file not found") from None
+        raise ConfigError(f"配置有误：找不到配置文件 {path}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"配置有误 {path}: not valid TOML ({exc})") from None
+        raise ConfigError(f"配置有误：{path} 不是有效的 TOML（not valid TOML: {exc}）") from None

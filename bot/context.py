@@ -54,15 +54,20 @@ class Context:
         return moment.astimezone(self.tz)
 
     async def audit(
-        self, action: str, target: str, *, before: Any = None, after: Any = None
+        self, action: str, target: str, *, before: Any = None, after: Any = None,
+        actor: Member | None = None,
     ) -> None:
-        """Write who did what to the audit log, in the message's transaction."""
+        """Write who did what to the audit log, in the message's transaction.
+
+        ``actor`` defaults to the sender; a newly bound member is their own actor.
+        """
+        actor = actor or self.member
         await execute_core(
             self.session, _AUDIT,
             {
                 "at": self.now,
-                "actor_id": self.member.id if self.member else None,
-                "actor": self.member.name if self.member else f"{self.incoming.channel}:?",
+                "actor_id": actor.id if actor else None,
+                "actor": actor.name if actor else f"{self.incoming.channel}:{self.incoming.sender_id}"[:64],
                 "action": action,
                 "target": target,
                 "before": _dump(before),

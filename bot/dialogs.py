@@ -82,7 +82,7 @@ async def load_state(ctx: Context) -> DialogState | None:
         return None
     idle = timedelta(minutes=ctx.settings.dialog.idle_timeout_minutes)
     if state.updated_at + idle < ctx.now:
-        await ctx.session.delete(state)
+        await _drop(ctx, state)
         return None
     return state
 
@@ -110,30 +110,34 @@ async def answer(
 ) -> Reply | None:
     """Take ``text`` as the answer to the open question.
 
-    Returns None when the dialog was dropped because the person typed another command.
+    A command word leaves the dialog: None is returned and the command runs instead.
     """
     if text.strip().lower() in CANCEL_WORDS:
-        await ctx.session.delete(state)
+        await _drop(ctx, state)
         return Reply(say("basics", "dialog_cancelled"))
+    if is_command:
+        await _drop(ctx, state)
+        return None
     step = dialog.steps[min(state.step, len(dialog.steps) - 1)]
     try:
         value = step.parse(text)
     except UserError as exc:
-        if is_command:
-            await ctx.session.delete(state)
-            return None
         return Reply(f"{exc.message}\n{step.ask()}")
     values: dict[str, Any] = json.loads(state.data)
     values[step.key] = value
     index = dialog.next_step(values)
     if index is None:
-        await ctx.session.delete(state)
-        await ctx.session.flush()
+        await _drop(ctx, state)
         return await _finish(ctx, dialog, values)
     state.step = index
     state.data = json.dumps(values, ensure_ascii=False)
     state.updated_at = ctx.now
     return Reply(dialog.steps[index].ask())
+
+
+async def _drop(ctx: Context, state: DialogState) -> None:
+    await ctx.session.delete(state)
+    await ctx.session.flush()
 
 
 async def _finish(ctx: Context, dialog: Dialog, values: dict[str, Any]) -> Reply:

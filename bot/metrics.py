@@ -17,7 +17,8 @@ class Metrics:
             ["channel"], registry=self.registry,
         )
         self.handled = Counter(
-            "unionbot_messages_handled", "Messages that ran a command or dialog step",
+            "unionbot_messages_handled",
+            "Messages the pipeline answered (commands, dialog steps, hints, refusals)",
             ["channel"], registry=self.registry,
         )
         self.ignored = Counter(

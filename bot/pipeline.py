@@ -176,7 +176,7 @@ class Pipeline:
                     return reply
         if routed.match is None:
             if ctx.member is None:
-                return Reply(say("basics", "unknown_unbound"))
+                return Reply(say("basics", "unknown_unbound", bot_name=self.settings.union.bot_name))
             return Reply(say("basics", "unknown_command"), mention_sender=ctx.is_group)
         command, args = routed.match
         self._check(ctx, command)

@@ -104,8 +104,14 @@ BIND_DIALOG = dialogs.Dialog(
 async def bind_command(ctx: Context, args: str) -> Any:
     parts = split_args(args)
     officer = ctx.has_role(Role.OFFICER)
-    target = ctx.incoming.mentions[0] if officer and len(ctx.incoming.mentions) == 1 else None
-    if officer and target is None and len(parts) == 3 and not ctx.incoming.mentions:
+    if ctx.member is not None and not officer and len(parts) < 2:
+        return say("basics", "bind_already", name=ctx.member.name, other=False)
+    target: str | None = None
+    if officer and len(ctx.incoming.mentions) == 1:
+        target = ctx.incoming.mentions[0]
+    elif len(parts) >= 3 and not await _is_full_name(ctx, parts):
+        if not officer:
+            raise UserError(say("basics", "bind_others_officer_only"))
         target = parts.pop()
     if len(parts) < 2:
         if not ctx.is_group:
@@ -115,6 +121,12 @@ async def bind_command(ctx: Context, args: str) -> Any:
     staff_no = parse_staff_no(parts[0])
     name = parse_name(" ".join(parts[1:]))
     return await bind(ctx, staff_no, name, target)
+
+
+async def _is_full_name(ctx: Context, parts: list[str]) -> bool:
+    """``绑定 10009 John Smith``: is everything after the 工号 the member's name?"""
+    member = await member_by_staff_no(ctx.session, parts[0])
+    return member is not None and member.name == " ".join(parts[1:])
 
 
 async def bind(ctx: Context, staff_no: str, name: str, target: str | None) -> str:
@@ -149,12 +161,12 @@ async def bind(ctx: Context, staff_no: str, name: str, target: str | None) -> st
     except IntegrityError:
         raise UserError(say("basics", "bind_member_taken", staff_no=staff_no)) from None
     await ctx.audit(
-        "bind", f"member:{staff_no}", before=before,
+        "bind", f"member:{staff_no}", actor=ctx.member or member, before=before,
         after={"channel": channel, "account": external_id},
     )
     return say(
         "basics", "bind_ok", name=member.name, branch=await branch_name(session, member.branch_id),
-        other=by_officer,
+        other=by_officer, account=external_id,
     )
 
 

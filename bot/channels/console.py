@@ -78,7 +78,7 @@ async def run_console(
         )
         reply = await pipeline.handle(incoming)
         if reply is not None:
-            print(format_reply(reply, speaker, group), file=stdout, flush=True)
+            print(format_reply(reply, user, group), file=stdout, flush=True)
         elif interactive:
             print("（群里只回应命令，这句话机器人不会回答）", file=stdout, flush=True)
     return count

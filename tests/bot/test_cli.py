@@ -90,7 +90,7 @@ def test_chat_as_a_guest_who_binds(imported: Path) -> None:
     result = unionbot(imported, "chat", "--as", "guest", stdin="我\n绑定 10002 李四\n我\n")
     lines = result.stdout
     assert "请先绑定" in lines
-    assert "绑定成功！李四，您好（计算机学院分工会）" in lines
+    assert "绑定成功！你好，李四（计算机学院分工会）" in lines
     assert "李四（工号 10002）" in lines
 
 

@@ -88,6 +88,6 @@ def test_cli_stops_with_exit_code_2_and_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "配置有误 server.port: Input should be a valid integer, unable to parse string as an integer"
+        "配置有误：server.port: Input should be a valid integer, unable to parse string as an integer"
     ]
     assert not (tmp_path / "data").exists()

@@ -306,3 +306,18 @@ async def test_a_stored_dialog_the_code_no_longer_has_is_dropped(
     reply = await pipeline.handle(message("帮助", sender="w9"))
     assert reply is not None and "可以使用的命令" in reply.text
     assert await count(db, DialogState) == 0
+
+
+async def test_restarting_a_dialog_and_commands_at_any_step(pipeline: Pipeline, db: Database) -> None:
+    await make_member(db, "10001", "张三")
+    for text in ("绑定", "绑定"):
+        await pipeline.handle(message(text, sender="w9"))
+    reply = await pipeline.handle(message("10001", sender="w9"))
+    assert reply is not None and reply.text.startswith("请发送你的姓名")
+    reply = await pipeline.handle(message("帮助", sender="w9"))  # at the name question
+    assert reply is not None and "可以使用的命令" in reply.text
+    for text in ("绑定", "帮助 我", "绑定"):
+        await pipeline.handle(message(text, sender="w9"))
+    reply = await pipeline.handle(message("取消", sender="w9"))
+    assert reply is not None and reply.text == "已取消。"
+    assert await count(db, DialogState) == 0

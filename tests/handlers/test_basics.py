@@ -36,7 +36,7 @@ async def test_bind_links_the_account_and_writes_the_audit_log(
 ) -> None:
     zhang = await make_member(db, "10001", "张三")
     answer = await text(pipeline, "绑定 10001 张三", sender="wx-openid-1", channel="wechat_mp")
-    assert answer == "绑定成功！张三，您好（计算机学院分工会）。发送「帮助」查看能用的命令。"
+    assert answer == "绑定成功！你好，张三（计算机学院分工会）。发送「帮助」查看能用的命令。"
     assert await accounts(db) == [("wechat_mp", "wx-openid-1", zhang.id)]
     async with db.read() as session:
         log = await session.scalar(select(AuditLog))
@@ -68,7 +68,7 @@ async def test_a_member_already_bound_on_the_channel_is_refused(
 async def test_binding_again_is_harmless(pipeline: Pipeline, db: Database) -> None:
     await make_member(db, "10001", "张三", accounts=[("console", "me")])
     answer = await text(pipeline, "绑定 10001 张三", sender="me")
-    assert answer.startswith("你已经绑定为 张三")
+    assert answer.startswith("你已经绑定为张三")
 
 
 async def test_an_account_bound_to_someone_else_is_refused(pipeline: Pipeline, db: Database) -> None:
@@ -108,7 +108,7 @@ async def test_officer_binds_another_members_account(pipeline: Pipeline, db: Dat
                                 accounts=[("onebot", "111")])
     li = await make_member(db, "10002", "李四", accounts=[("onebot", "old-qq")])
     answer = await text(pipeline, "绑定 10002 李四 222333", sender="111", channel="onebot")
-    assert answer == "已为 李四（计算机学院分工会）绑定账号。"
+    assert answer == "已为李四（计算机学院分工会）绑定账号 222333。"
     assert sorted(await accounts(db)) == sorted(
         [("onebot", "111", officer.id), ("onebot", "222333", li.id)]
     )
@@ -126,7 +126,7 @@ async def test_officer_binds_by_mention(pipeline: Pipeline, db: Database) -> Non
     li = await make_member(db, "10002", "李四")
     answer = await text(pipeline, "绑定 10002 李四", sender="111", channel="onebot",
                         chat_type="group", mentions=("444",))
-    assert answer.startswith("已为 李四")
+    assert answer.startswith("已为李四")
     assert ("onebot", "444", li.id) in await accounts(db)
 
 
@@ -134,7 +134,7 @@ async def test_member_cannot_bind_someone_else(pipeline: Pipeline, db: Database)
     await make_member(db, "10001", "张三", accounts=[("onebot", "111")])
     await make_member(db, "10002", "李四")
     answer = await text(pipeline, "绑定 10002 李四 222", sender="111", channel="onebot")
-    assert "对不上" in answer  # taken as the name "李四 222"
+    assert answer.startswith("只有工会干部可以为别人绑定账号")
     async with db.read() as session:
         assert await session.scalar(select(func.count()).select_from(Account)) == 1
 
@@ -170,3 +170,30 @@ async def test_help_for_one_command(pipeline: Pipeline, db: Database) -> None:
     ]
     assert "没有「开会」这个命令" in await text(pipeline, "帮助 开会")
     assert "请先绑定" in await text(pipeline, "帮助 我")
+
+
+async def test_a_bound_member_sending_bind_is_told_at_once(pipeline: Pipeline, db: Database) -> None:
+    await make_member(db, "10001", "张三", accounts=[("console", "me")])
+    assert await text(pipeline, "绑定", sender="me") == (
+        "你已经绑定为张三，无需重复绑定。发送「我」可以查看自己的信息。"
+    )
+
+
+async def test_member_naming_an_account_is_told_only_officers_may(
+    pipeline: Pipeline, db: Database
+) -> None:
+    await make_member(db, "10001", "张三", accounts=[("onebot", "111")])
+    await make_member(db, "10002", "李四")
+    answer = await text(pipeline, "绑定 10002 李四 222", sender="111", channel="onebot")
+    assert answer.startswith("只有工会干部可以为别人绑定账号")
+
+
+async def test_a_name_with_a_space_is_a_name_not_an_account(pipeline: Pipeline, db: Database) -> None:
+    officer = await make_member(db, "10001", "张三", roles=[Role.OFFICER], accounts=[("console", "o1")])
+    answer = await text(pipeline, "绑定 10001 张 三", sender="o1")
+    assert "对不上" in answer  # the officer's name has no space: "三" is taken as an account
+    john = await make_member(db, "10009", "John Smith")
+    assert (await text(pipeline, "绑定 10009 John Smith", sender="js")).startswith("绑定成功")
+    assert ("console", "js", john.id) in await accounts(db)
+    assert [m for _, ext, m in await accounts(db) if ext == "三"] == []
+    assert officer.id is not None
