@@ -63,6 +63,8 @@ class DatabaseSettings(Section):
                 return driver + value[len(plain):]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
+        if value.startswith("sqlite") and value.rstrip("/").endswith(("sqlite+aiosqlite:", ":memory:")):
+            raise ValueError("SQLite needs a file, e.g. sqlite+aiosqlite:///data/unionbot.db")
         return value
 
 

@@ -60,6 +60,7 @@ def test_postgres_url_gets_the_async_driver() -> None:
         ({"union": {"nmae": "x"}}, "union.nmae: unknown key"),
         ({"union": {"timezone": "Mars/Olympus"}}, "union.timezone: unknown time zone"),
         ({"database": {"url": "mysql://x"}}, "database.url: use sqlite+aiosqlite"),
+        ({"database": {"url": "sqlite+aiosqlite:///:memory:"}}, "database.url: SQLite needs a file"),
         ({"wechat_mp": {"enabled": True}}, "wechat_mp: 'token' must be set"),
         ({"wecom": {"encoding_aes_key": "short"}}, "wecom: encoding_aes_key must be the 43"),
         ({"security": {"replay_window_seconds": -1}}, "security.replay_window_seconds"),
