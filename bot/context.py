@@ -49,10 +49,6 @@ class Context:
 
         return self.member is not None and role_allows(role, self.roles)
 
-    def local(self, moment: datetime) -> datetime:
-        """``moment`` shown in the union's time zone."""
-        return moment.astimezone(self.tz)
-
     async def audit(
         self, action: str, target: str, *, before: Any = None, after: Any = None,
         actor: Member | None = None,

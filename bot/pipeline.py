@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from bot import dialogs
 from bot.config import Settings
 from bot.context import Context
-from bot.errors import UserError
+from bot.errors import PermissionDenied, UserError
 from bot.messages import Incoming, Reply
 from bot.metrics import Metrics
 from bot.registry import Command, Registry, role_allows
@@ -196,7 +196,7 @@ class Pipeline:
         if ctx.member is None:
             raise UserError(say("basics", "bind_first"))
         if not role_allows(command.role, ctx.roles):
-            raise UserError(
+            raise PermissionDenied(
                 say("basics", "denied", command=command.name, role=command.role.label)
             )
 

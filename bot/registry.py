@@ -73,15 +73,6 @@ class Registry:
         self._longest_first = sorted(self._by_word, key=len, reverse=True)
         return command
 
-    def command(self, name: str, **options: object) -> Callable[[Handler], Handler]:
-        """Decorator form of :meth:`add`."""
-
-        def register(handler: Handler) -> Handler:
-            self.add(Command(name=name, handler=handler, **options))  # type: ignore[arg-type]
-            return handler
-
-        return register
-
     def add_dialog(self, dialog: Dialog) -> Dialog:
         if dialog.name in self._dialogs:
             raise ValueError(f"dialog {dialog.name!r} registered twice")
@@ -90,9 +81,6 @@ class Registry:
 
     def dialog(self, name: str) -> Dialog | None:
         return self._dialogs.get(name)
-
-    def get(self, word: str) -> Command | None:
-        return self._by_word.get(word)
 
     def commands(self) -> list[Command]:
         return list(self._commands)

@@ -38,7 +38,3 @@ def say(template: str, name: str, /, **values: Any) -> str:
         raise KeyError(f"no macro {name!r} in notices/{template}.txt.j2")
     return str(macro(**values)).strip()
 
-
-def render_text(template: str, /, **values: Any) -> str:
-    """Render a whole plain-text template, e.g. a holiday notice."""
-    return notices_env().get_template(template).render(**values).strip()
