@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import aiohttp
 from aiohttp import web
 
-from bot.appkeys import DB, METRICS, PIPELINE, REGISTRY, SETTINGS
+from bot.appkeys import DB, HTTP, METRICS, OUTBOX, PIPELINE, REGISTRY, SENDERS, SETTINGS, TASKS
+from bot.channels import install_channels
+from bot.channels.base import MAX_BODY_BYTES
 from bot.config import Settings
+from bot.delivery import OutboxWorker, Sender
 from bot.errors import ConfigError
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
@@ -19,7 +25,6 @@ from models.db import Database
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
 
 
 @asynccontextmanager
@@ -56,6 +61,31 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
+    timeout = aiohttp.ClientTimeout(total=15, connect=5)
+    async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as session:
+        app[HTTP] = session
+        yield
+
+
+async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    senders: dict[str, Sender] = app[SENDERS]
+    worker = OutboxWorker(db=app[DB], settings=app[SETTINGS], senders=senders, metrics=app[METRICS])
+    app[OUTBOX] = worker
+    worker.start()
+    yield
+    await worker.stop()
+
+
+async def _tasks_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    tasks: set[asyncio.Future[Any]] = app[TASKS]
+    pending = set(tasks)
+    if pending:
+        logger.info("waiting for %d message(s) still being handled", len(pending))
+        await asyncio.wait(pending, timeout=10)
+
+
 async def healthz(request: web.Request) -> web.Response:
     if await request.app[DB].ping():
         return web.json_response({"status": "ok"})
@@ -73,7 +103,13 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[REGISTRY] = build_registry()
+    app[SENDERS] = {}
+    app[TASKS] = set()
+    app.cleanup_ctx.append(_http_ctx)
     app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_outbox_ctx)
+    app.cleanup_ctx.append(_tasks_ctx)
+    install_channels(app, settings)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import aiohttp
 from aiohttp import web
 
 from bot.config import Settings
+from bot.delivery import OutboxWorker, Sender
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.registry import Registry
@@ -15,3 +20,7 @@ METRICS = web.AppKey("metrics", Metrics)
 REGISTRY = web.AppKey("registry", Registry)
 DB = web.AppKey("db", Database)
 PIPELINE = web.AppKey("pipeline", Pipeline)
+HTTP = web.AppKey("http", aiohttp.ClientSession)  # outbound calls to the platforms
+SENDERS = web.AppKey("senders", dict[str, Sender])  # channel name → its outbox sender
+OUTBOX = web.AppKey("outbox", OutboxWorker)
+TASKS = web.AppKey("tasks", set[asyncio.Future[Any]])  # work still running after a reply

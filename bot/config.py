@@ -137,6 +137,39 @@ class SchedulerSettings(Section):
     enabled: bool = True
 
 
+RATE_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """``"20/min"`` → (20, 60.0): at most 20 messages in any 60 seconds."""
+    count, _, unit = text.strip().partition("/")
+    if not count.strip().isdigit() or unit.strip() not in RATE_UNITS or int(count) < 1:
+        raise ValueError(f"rate {text!r} must look like '20/min', '1/s' or '100/h'")
+    return int(count), RATE_UNITS[unit.strip()]
+
+
+class OutboxSettings(Section):
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_seconds: float = Field(default=5.0, gt=0, le=3600)
+    backoff_max_seconds: float = Field(default=1800.0, gt=0, le=86_400)
+    lease_seconds: int = Field(default=60, ge=5, le=3600)
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    concurrency: int = Field(default=8, ge=1, le=64)
+    rate_limits: dict[str, str] = Field(default_factory=lambda: {
+        "wecom:robot": "20/min", "onebot:group": "1/s",
+    })
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rates(cls, value: dict[str, str]) -> dict[str, str]:
+        for target, rate in value.items():
+            channel, _, kind = target.partition(":")
+            if not channel or kind not in ("user", "group", "robot"):
+                raise ValueError(f"{target!r} must be '<channel>:user', ':group' or ':robot'")
+            parse_rate(rate)
+        return value
+
+
 def _require(section: BaseModel, *keys: str) -> None:
     if not getattr(section, "enabled", False):
         return
@@ -172,6 +205,7 @@ class Settings(BaseSettings):
     events: EventSettings = EventSettings()
     dialog: DialogSettings = DialogSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    outbox: OutboxSettings = OutboxSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -42,5 +42,11 @@ class Metrics:
             ["command"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )
 
+        self.outbox = Counter(
+            "unionbot_outbox_results",
+            "Outbox delivery attempts, per channel and resulting status (sent, queued = retry, dead)",
+            ["channel", "status"], registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -4,6 +4,7 @@ Importing this package registers every table on ``SQLModel.metadata``.
 """
 
 from models.org import Account, Branch, Chat, Member, MemberChild, MemberRole, Role
+from models.outbox import OutboxMessage
 from models.records import AuditLog, DialogState, InboundRecord
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "Member",
     "MemberChild",
     "MemberRole",
+    "OutboxMessage",
     "Role",
 ]
