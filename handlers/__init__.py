@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bot.registry import Registry
-from handlers import basics
+from handlers import basics, notices
 
 
 def build_registry() -> Registry:
     """A registry with every command and dialog of unionbot."""
     registry = Registry()
-    for module in (basics,):
+    for module in (basics, notices):
         module.register(registry)
     return registry
