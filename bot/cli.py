@@ -132,6 +132,30 @@ async def _db_upgrade(settings: Settings) -> str:
     return f"数据库已是最新结构（版本 {state['current']}）。"
 
 
+# ---------------------------------------------------------------- helpers
+
+
+def run_async(
+    work: Callable[[Settings, Any, argparse.Namespace], Any],
+) -> Callable[[argparse.Namespace], int]:
+    """A verb that opens the database and runs ``await work(settings, db, args)``."""
+
+    def verb(args: argparse.Namespace) -> int:
+        settings = _settings(args)
+        _logging(settings, quiet=True)
+
+        async def run() -> int:
+            from bot.app import open_database
+
+            async with open_database(settings) as db:
+                result: int = await work(settings, db, args)
+                return result
+
+        return asyncio.run(run())
+
+    return verb
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -166,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_verbs = db.add_subparsers(dest="db_verb", required=True, metavar="VERB")
     up = db_verbs.add_parser("upgrade", parents=[common], help="把数据库结构升级到最新版本")
     up.set_defaults(func=cmd_db_upgrade)
+
+    from bot import cli_outbox
+
+    cli_outbox.add_parsers(verbs, common)
     return parser
 
 
