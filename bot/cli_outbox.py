@@ -121,6 +121,10 @@ async def _broadcast(settings: Settings, db: Database, args: argparse.Namespace)
         })
     print(f"已排队 {total} 个群" + (f"（其中 {len(result.already)} 个今天已发过同样内容，不再重复）"
                                     if result.already else "") + "。")
+    if not total and not result.unreachable:
+        print("还没有可以广播的群：先让机器人进群并在群里发「本群归属 分工会名称」，"
+              "或在配置文件的 [wecom.robots] 里添加企业微信群机器人。", file=sys.stderr)
+        return 1
     if total:
         await _deliver(settings, db, key, total, args.wait, progress_bar("发送"))
     return await _report(db, key, result.unreachable)

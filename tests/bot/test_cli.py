@@ -103,3 +103,24 @@ def test_chat_in_a_group_ignores_chatter(imported: Path) -> None:
     out = result.stdout.strip().splitlines()
     assert out[0] == "@10001 张三（工号 10001）"
     assert not any("13800" in line for line in out)  # no phone numbers in a group
+
+
+def test_outbox_list_and_retry_on_an_empty_outbox(workdir: Path) -> None:
+    listed = unionbot(workdir, "outbox", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.strip() == "发件箱里没有消息。"
+    again = unionbot(workdir, "outbox", "retry", "5")
+    assert again.returncode == 1
+    assert again.stderr.strip() == "没有编号为 5 的消息。"
+
+
+def test_broadcast_needs_a_roster_and_a_chat(workdir: Path) -> None:
+    empty = unionbot(workdir, "broadcast", "端午节放假通知")
+    assert empty.returncode == 2
+    assert "unionbot members import" in empty.stderr
+    unionbot(workdir, "members", "import", str(SAMPLE))
+    unknown = unionbot(workdir, "broadcast", "通知", "--branch", "火星分工会")
+    assert unknown.returncode == 2 and "没有找到分工会「火星分工会」" in unknown.stderr
+    no_chats = unionbot(workdir, "broadcast", "端午节放假通知")
+    assert no_chats.returncode == 1
+    assert "本群归属" in no_chats.stderr
