@@ -124,3 +124,11 @@ def test_broadcast_needs_a_roster_and_a_chat(workdir: Path) -> None:
     no_chats = unionbot(workdir, "broadcast", "端午节放假通知")
     assert no_chats.returncode == 1
     assert "本群归属" in no_chats.stderr
+
+
+def test_holidays_prints_the_calendar_of_a_year(workdir: Path) -> None:
+    result = unionbot(workdir, "holidays", "2026")
+    assert result.returncode == 0, result.stderr
+    assert "2026-06-19 星期五 端午节（农历五月初五）：6月19日至6月21日放假，共3天" in result.stdout
+    bad = unionbot(workdir, "holidays", "3000")
+    assert bad.returncode == 2 and "unionbot holidays 2026" in bad.stderr
