@@ -132,6 +132,20 @@ async def _db_upgrade(settings: Settings) -> str:
     return f"数据库已是最新结构（版本 {state['current']}）。"
 
 
+# ---------------------------------------------------------------- holidays
+
+
+def cmd_holidays(args: argparse.Namespace) -> int:
+    from scheduler.calendar import format_year
+
+    try:
+        print(format_year(args.year))
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -190,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_verbs = db.add_subparsers(dest="db_verb", required=True, metavar="VERB")
     up = db_verbs.add_parser("upgrade", parents=[common], help="把数据库结构升级到最新版本")
     up.set_defaults(func=cmd_db_upgrade)
+
+    holidays = verbs.add_parser("holidays", parents=[common], help="列出某一年的节日和放假安排")
+    holidays.add_argument("year", metavar="年份", help="例如 2027")
+    holidays.set_defaults(func=cmd_holidays)
 
     from bot import cli_outbox
 
