@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -43,13 +43,9 @@ class _Duplicate(Exception):
     """The dedup record of this message exists: it was handled before."""
 
 
-_CLAIM = (
-    insert(table_of(InboundRecord))
-    .values(
-        dedup_key=bindparam("dedup_key"), channel=bindparam("channel"),
-        received_at=bindparam("received_at"), reply=bindparam("reply"),
-    )
-    .returning(table_of(InboundRecord).c.id)
+_CLAIM = insert(table_of(InboundRecord)).values(
+    dedup_key=bindparam("dedup_key"), channel=bindparam("channel"),
+    received_at=bindparam("received_at"), reply=bindparam("reply"),
 )
 _CHAT_KNOWN = select(Chat.id).where(
     col(Chat.channel) == bindparam("channel"), col(Chat.chat_id) == bindparam("chat_id")
@@ -57,11 +53,6 @@ _CHAT_KNOWN = select(Chat.id).where(
 _REMEMBER_CHAT = insert(table_of(Chat)).values(
     channel=bindparam("channel"), chat_id=bindparam("chat_id"), chat_type="group",
     name=bindparam("name"), first_seen=bindparam("first_seen"),
-)
-_SET_REPLY = (
-    update(table_of(InboundRecord))
-    .where(table_of(InboundRecord).c.id == bindparam("record_id"))
-    .values(reply=bindparam("reply_json"))
 )
 _STORED_REPLY = select(InboundRecord.reply).where(
     col(InboundRecord.dedup_key) == bindparam("dedup_key")
@@ -87,6 +78,7 @@ class Pipeline:
         self.settings = settings
         self.registry = registry
         self.metrics = metrics
+        self._known_chats: set[tuple[str, str]] = set()  # group chats already recorded
 
     def route(self, incoming: Incoming) -> Routed:
         text, mentioned = strip_mention(normalize(incoming.text), self.settings.union.bot_name)
@@ -117,24 +109,21 @@ class Pipeline:
     async def _once(self, incoming: Incoming, routed: Routed) -> Reply | None:
         """Do the work of a message at most once; a redelivery gets the stored reply.
 
-        The dedup record is inserted first: a concurrent duplicate on PostgreSQL waits
-        on its unique key until the first delivery commits, then fails and reads the
-        stored reply. When the handler refuses the input, everything it did is rolled
-        back and the refusal is stored in a transaction of its own.
+        The dedup record is inserted with the reply at the end of the message's
+        transaction. A duplicate delivered concurrently (another replica, a platform
+        retry) fails on the record's unique key, so its transaction, and with it
+        all of its work, is rolled back, and it answers with the stored reply.
+        When the handler refuses the input, everything it did is rolled back and
+        the refusal is stored in a transaction of its own.
         """
         try:
             try:
                 async with self.db.write() as session:
-                    record_id = await self._claim(session, incoming, None)
                     ctx = await self._context(session, incoming)
                     if incoming.is_group:
                         await self._remember_chat(session, incoming)
                     reply = await self._dispatch(ctx, routed)
-                    if reply is not None:
-                        await execute_core(session, _SET_REPLY, {
-                            "record_id": record_id, "reply_json": reply.to_json(),
-                        })
-                    return reply
+                    await self._claim(session, incoming, reply)
             except UserError as exc:
                 refusal = Reply(exc.message, mention_sender=incoming.is_group)
                 async with self.db.write() as session:
@@ -142,19 +131,23 @@ class Pipeline:
                 return refusal
         except _Duplicate:
             return await self._stored(incoming)
+        if incoming.is_group:
+            if len(self._known_chats) > 100_000:
+                self._known_chats.clear()
+            self._known_chats.add((incoming.channel, incoming.chat_id))
+        return reply
 
     async def _claim(
         self, session: AsyncSession, incoming: Incoming, reply: Reply | None
-    ) -> int:
+    ) -> None:
         """Insert the dedup record; ``_Duplicate`` when the message was handled before."""
         try:
-            result = await execute_core(session, _CLAIM, {
+            await execute_core(session, _CLAIM, {
                 "dedup_key": incoming.dedup_key, "channel": incoming.channel,
                 "received_at": utcnow(), "reply": reply.to_json() if reply else None,
             })
         except IntegrityError:
             raise _Duplicate from None
-        return int(result.scalar_one())
 
     async def _stored(self, incoming: Incoming) -> Reply | None:
         self.metrics.duplicates.labels(incoming.channel).inc()
@@ -209,6 +202,8 @@ class Pipeline:
 
     async def _remember_chat(self, session: AsyncSession, incoming: Incoming) -> None:
         """Record a group chat the first time the bot is addressed in it."""
+        if (incoming.channel, incoming.chat_id) in self._known_chats:
+            return
         key = {"channel": incoming.channel, "chat_id": incoming.chat_id}
         if await session.scalar(_CHAT_KNOWN, key) is None:
             await execute_core(session, _REMEMBER_CHAT, {
