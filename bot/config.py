@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -72,12 +72,30 @@ class SecuritySettings(Section):
     replay_window_seconds: int = Field(default=300, ge=0, le=86_400)
 
 
+def _api_base(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("api_base must be a URL such as https://api.weixin.qq.com")
+    return value.rstrip("/")
+
+
+def _aes_alphabet(value: str) -> str:
+    if value and not (value.isascii() and value.isalnum()):
+        raise ValueError("encoding_aes_key has only letters and digits; copy it again from the console")
+    return value
+
+
 class WechatMpSettings(Section):
     enabled: bool = False
     app_id: str = ""
     app_secret: str = ""
     token: str = ""
     encoding_aes_key: str = ""
+    # a passive reply must reach WeChat within 5 s; later replies go out as 客服消息
+    reply_budget_seconds: float = Field(default=4.0, ge=0.5, le=4.8)
+    api_base: str = "https://api.weixin.qq.com"
+
+    api_base_ok = field_validator("api_base")(_api_base)
+    aes_key_ok = field_validator("encoding_aes_key")(_aes_alphabet)
 
     @model_validator(mode="after")
     def _complete(self) -> WechatMpSettings:
@@ -93,7 +111,34 @@ class WecomSettings(Section):
     secret: str = ""
     token: str = ""
     encoding_aes_key: str = ""
-    robots: dict[str, str] = Field(default_factory=dict)
+    reply_budget_seconds: float = Field(default=4.0, ge=0.5, le=4.8)
+    api_base: str = "https://qyapi.weixin.qq.com"
+    # app messages carry enable_duplicate_check: WeCom drops a resend within this window
+    duplicate_check_seconds: int = Field(default=1800, ge=300, le=14_400)
+    robots: dict[str, str] = Field(default_factory=dict)  # group name → webhook key
+
+    api_base_ok = field_validator("api_base")(_api_base)
+    aes_key_ok = field_validator("encoding_aes_key")(_aes_alphabet)
+
+    @field_validator("agent_id")
+    @classmethod
+    def _agent_digits(cls, value: str) -> str:
+        if value and not value.isdigit():
+            raise ValueError("agent_id is the number shown as AgentId, e.g. 1000002")
+        return value
+
+    @field_validator("robots")
+    @classmethod
+    def _robot_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        keys = {}
+        for name, given in value.items():
+            key = given.strip().rpartition("key=")[2].split("&")[0]
+            if not name.strip() or len(name) > 128:
+                raise ValueError("a robot needs a group name of 1 to 128 characters")
+            if not key or not all(c.isascii() and (c.isalnum() or c in "-_") for c in key):
+                raise ValueError(f"robot {name!r}: paste the key= part of its webhook address")
+            keys[name] = key
+        return keys
 
     @model_validator(mode="after")
     def _complete(self) -> WecomSettings:
@@ -107,34 +152,197 @@ class OnebotSettings(Section):
     api_url: str = ""
     access_token: str = ""
     secret: str = ""
+    # answer in the HTTP response when ready within this time, else through the HTTP API
+    reply_budget_seconds: float = Field(default=4.0, gt=0, le=30)
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("api_url must start with http:// or https://, e.g. http://127.0.0.1:3000")
+        return value.rstrip("/")
+
+
+QQ_API_BASE = "https://api.sgroup.qq.com"
+QQ_SANDBOX_API_BASE = "https://sandbox.api.sgroup.qq.com"
 
 
 class QqOfficialSettings(Section):
     enabled: bool = False
     app_id: str = ""
     secret: str = ""
+    sandbox: bool = False
+    api_base: str = ""  # empty: the official address (or the sandbox one when sandbox = true)
+    token_url: str = "https://bots.qq.com/app/getAppAccessToken"
+
+    @field_validator("api_base", "token_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https://, e.g. https://api.sgroup.qq.com")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _complete(self) -> QqOfficialSettings:
-        _require(self, "app_id", "secret")
+        _require(self, "app_id", "secret", "token_url")
         return self
+
+    @property
+    def api_root(self) -> str:
+        """Where the v2 API answers: ``api_base``, else the official or sandbox address."""
+        return self.api_base or (QQ_SANDBOX_API_BASE if self.sandbox else QQ_API_BASE)
 
 
 class ProposalSettings(Section):
+    """教代会提案 (``[proposals]``)."""
+
     min_cosigners: int = Field(default=2, ge=0, le=50)
     reply_days: int = Field(default=30, ge=1, le=366)
+    filers: str = Field(default="representatives", pattern="^(representatives|members)$")
+    open_all_year: bool = False
+    categories: list[str] = Field(default_factory=list, max_length=50)
+    departments: list[str] = Field(default_factory=list, max_length=200)
+    title_max_chars: int = Field(default=50, ge=5, le=200)
+    text_max_chars: int = Field(default=1500, ge=20, le=3000)
+    cosigners_rate: bool = False
+    max_rehandle: int = Field(default=1, ge=0, le=5)
+    page_size: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        return _plain_names(value, limit=32)
+
+    @field_validator("departments")
+    @classmethod
+    def _departments(cls, value: list[str]) -> list[str]:
+        return _plain_names(value, limit=64)
+
+
+def _plain_names(names: list[str], *, limit: int) -> list[str]:
+    """Names typed in commands: unique, 1..limit characters, no spaces or list separators."""
+    seen: set[str] = set()
+    for name in names:
+        if not name or len(name) > limit or any(c.isspace() or c in "、,，;；" for c in name):
+            raise ValueError(f"{name!r} must be 1 to {limit} characters without spaces or 、,;")
+        if name in seen:
+            raise ValueError(f"{name!r} is listed twice")
+        seen.add(name)
+    return names
 
 
 class EventSettings(Section):
-    pass
+    """活动报名 (``[events]``)."""
+
+    deadline_minutes_before_start: int = Field(default=0, ge=0, le=30 * 1440)
+    checkin_margin_minutes: int = Field(default=30, ge=0, le=1440)
+    max_guests: int = Field(default=5, ge=0, le=50)
+    max_capacity: int = Field(default=5000, ge=1, le=100_000)
+    title_max_chars: int = Field(default=40, ge=4, le=64)
+    note_max_chars: int = Field(default=100, ge=10, le=200)
+    export_link_minutes: int = Field(default=60, ge=1, le=7 * 1440)
+    roster_max_lines: int = Field(default=200, ge=10, le=5000)
 
 
 class DialogSettings(Section):
     idle_timeout_minutes: int = Field(default=10, ge=1, le=1440)
 
 
+def _clock(value: str) -> str:
+    """``"9:00"`` / ``"09:00"`` → ``"09:00"``; ValueError for anything else."""
+    hours, sep, minutes = value.strip().partition(":")
+    if (sep and hours.isdigit() and minutes.isdigit() and len(hours) <= 2 and len(minutes) == 2
+            and int(hours) < 24 and int(minutes) < 60):
+        return f"{int(hours):02d}:{minutes}"
+    raise ValueError(f"{value!r} is not a time of day; write it like \"09:00\"")
+
+
 class SchedulerSettings(Section):
     enabled: bool = True
+    # items due while the server was down are still sent within this many hours
+    grace_hours: float = Field(default=6.0, ge=1, le=168)
+    tick_seconds: int = Field(default=60, ge=10, le=600)
+    birthday_time: str = "08:00"
+    birthday_range: Literal["day", "week"] = "day"
+    birthday_greeting: bool = False
+
+    birthday_time_ok = field_validator("birthday_time")(_clock)
+
+
+# Festival keys of [holidays."<key>"], as in scheduler.calendar.KEYS (a test keeps them equal).
+HOLIDAY_KEYS = (
+    "元旦", "除夕", "春节", "元宵", "三八", "清明", "五一",
+    "六一", "端午", "七夕", "教师节", "中秋", "国庆", "重阳",
+)
+
+
+class HolidaySettings(Section):
+    """One festival's 慰问 notice; an unset value takes the festival's built-in default."""
+
+    enabled: bool | None = None
+    days_before: int | None = Field(default=None, ge=0, le=60)
+    send_at: str | None = None
+    audience: Literal["all", "women", "parents_under_14"] | None = None
+    branches: list[str] = Field(default_factory=list)
+    delivery: Literal["groups", "private"] | None = None
+    gift: str = Field(default="", max_length=200)
+    pickup_place: str = Field(default="", max_length=200)
+    pickup_time: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=500)
+    template: str = ""
+
+    @field_validator("send_at")
+    @classmethod
+    def _send_at(cls, value: str | None) -> str | None:
+        return None if value is None else _clock(value)
+
+    @field_validator("branches")
+    @classmethod
+    def _branch_names(cls, value: list[str]) -> list[str]:
+        names = [name.strip() for name in value]
+        if any(not name or len(name) > 64 for name in names):
+            raise ValueError("each branch is a 分工会 name of 1 to 64 characters, as in the roster")
+        return names
+
+    @field_validator("template")
+    @classmethod
+    def _template_file(cls, value: str) -> str:
+        from importlib.resources import files
+
+        name = value.strip().removesuffix(".txt.j2")
+        if not name:
+            return ""
+        if not all(c.isalnum() or c in "_-" for c in name):
+            raise ValueError(f"template {value!r}: give a file name such as \"holiday_端午\"")
+        if not (files("templates") / "notices" / f"{name}.txt.j2").is_file():
+            raise ValueError(f"template {value!r}: templates/notices/{name}.txt.j2 does not exist")
+        return name
+
+
+class HolidaysSettings(BaseModel):
+    """``[holidays."<key>"]`` sections: festival key → its notice settings."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, HolidaySettings] = Field(init=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if key not in HOLIDAY_KEYS:
+                    raise ValueError(
+                        f"{key!r} is not a festival key; use one of {'、'.join(HOLIDAY_KEYS)}"
+                    )
+        return data
+
+    def get(self, key: str) -> HolidaySettings | None:
+        """The settings written for festival ``key``, or None when it has no section."""
+        return (self.__pydantic_extra__ or {}).get(key)
+
+    def keys(self) -> list[str]:
+        """The festivals that have a section, in the order they were written."""
+        return list(self.__pydantic_extra__ or {})
 
 
 RATE_UNITS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0}
@@ -205,6 +413,7 @@ class Settings(BaseSettings):
     events: EventSettings = EventSettings()
     dialog: DialogSettings = DialogSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    holidays: HolidaysSettings = HolidaysSettings()
     outbox: OutboxSettings = OutboxSettings()
 
     @classmethod

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -50,10 +51,13 @@ _CLAIM = insert(table_of(InboundRecord)).values(
 _CHAT_KNOWN = select(Chat.id).where(
     col(Chat.channel) == bindparam("channel"), col(Chat.chat_id) == bindparam("chat_id")
 )
-_REMEMBER_CHAT = insert(table_of(Chat)).values(
-    channel=bindparam("channel"), chat_id=bindparam("chat_id"), chat_type="group",
-    name=bindparam("name"), first_seen=bindparam("first_seen"),
-)
+_REMEMBER_CHAT = {
+    name: make_insert(table_of(Chat)).values(
+        channel=bindparam("channel"), chat_id=bindparam("chat_id"), chat_type="group",
+        name=bindparam("name"), first_seen=bindparam("first_seen"),
+    ).on_conflict_do_nothing(index_elements=["channel", "chat_id"])
+    for name, make_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 _STORED_REPLY = select(InboundRecord.reply).where(
     col(InboundRecord.dedup_key) == bindparam("dedup_key")
 )
@@ -206,6 +210,7 @@ class Pipeline:
             return
         key = {"channel": incoming.channel, "chat_id": incoming.chat_id}
         if await session.scalar(_CHAT_KNOWN, key) is None:
-            await execute_core(session, _REMEMBER_CHAT, {
+            insert_chat = _REMEMBER_CHAT["sqlite" if self.db.is_sqlite else "postgresql"]
+            await execute_core(session, insert_chat, {
                 **key, "name": incoming.chat_name, "first_seen": utcnow(),
             })

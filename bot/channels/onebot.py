@@ -1,0 +1,134 @@
+"""QQ through a OneBot v11 implementation (NapCat, LLOneBot, go-cqhttp and the like).
+
+``POST /qq/onebot`` receives the implementation's HTTP POST events
+(communication/http-post.md). When ``[onebot] secret`` is set, ``X-Signature:
+sha1=<hex HMAC-SHA1(secret, body)>`` must match (missing → 401, wrong → 403);
+``X-Self-ID`` must agree with the event's ``self_id``.
+
+A message the pipeline answers within ``reply_budget_seconds`` is answered in the
+HTTP response as a quick operation (``reply``, ``at_sender`` in groups); a slower
+one gets 204 and its reply goes out through the outbox (``bot.channels.onebot_api``).
+Dedup key: ``self_id`` + ``message_id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.appkeys import HTTP, OUTBOX, PIPELINE, SENDERS, SETTINGS, TASKS
+from bot.channels.base import Rejected, read_body, rejection, same, track
+from bot.channels.onebot_api import OnebotSender, late_key, plain_text
+from bot.channels.onebot_events import CHANNEL, MessageEvent, load, parse_event
+from bot.config import OnebotSettings
+from bot.messages import Incoming, Reply
+from bot.outbox import Target, Unreachable, enqueue
+from bot.render import say
+
+logger = logging.getLogger(__name__)
+
+PATH = "/qq/onebot"
+NO_CONTENT = 204
+
+
+def install(app: web.Application) -> None:
+    """Add ``POST /qq/onebot`` and the OneBot outbox sender."""
+    settings = app[SETTINGS].onebot
+    app.router.add_post(PATH, receive)
+    app[SENDERS][CHANNEL] = OnebotSender(settings, lambda: app[HTTP])
+    if not settings.secret:
+        logger.warning("onebot: no [onebot] secret is set, so anyone who can reach %s "
+                       "can speak as any QQ user; set the same secret in the OneBot implementation",
+                       PATH)
+    if not settings.api_url:
+        logger.warning("onebot: no [onebot] api_url is set; the bot can answer but never speak first")
+
+
+def expected_signature(secret: str, body: bytes) -> str:
+    """The ``X-Signature`` header a OneBot implementation sends for ``body``."""
+    return "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+
+
+def check_signature(settings: OnebotSettings, given: str | None, body: bytes) -> None:
+    if not settings.secret:
+        return
+    if not given:
+        raise Rejected(401, "missing_signature")
+    if not same(expected_signature(settings.secret, body), given.strip().lower()):
+        raise Rejected(403, "bad_signature")
+
+
+async def receive(request: web.Request) -> web.StreamResponse:
+    """One event from the OneBot implementation."""
+    settings = request.app[SETTINGS].onebot
+    try:
+        body = await read_body(request)
+        check_signature(settings, request.headers.get("X-Signature"), body)
+        event = parse_event(load(body), request.headers.get("X-Self-ID"))
+    except Rejected as exc:
+        return rejection(request, CHANNEL, exc)
+    except Exception:  # a parser bug must not become a 5xx
+        logger.exception("onebot: could not read an event")
+        return rejection(request, CHANNEL, Rejected(400, "unreadable"))
+    if event is None:
+        return web.Response(status=NO_CONTENT)
+    reply = await answer(request.app, event, settings.reply_budget_seconds)
+    if reply is None:
+        return web.Response(status=NO_CONTENT)
+    return web.json_response(quick_operation(event.incoming, reply))
+
+
+def quick_operation(incoming: Incoming, reply: Reply) -> dict[str, Any]:
+    """The HTTP response that makes the implementation send the reply (event/message.md)."""
+    operation: dict[str, Any] = {"reply": plain_text(reply), "auto_escape": True}
+    if incoming.is_group:
+        operation["at_sender"] = reply.mention_sender
+    return operation
+
+
+async def answer(app: web.Application, event: MessageEvent, budget: float) -> Reply | None:
+    """The reply if it is ready within ``budget`` seconds; later ones go to the outbox."""
+    incoming = event.incoming
+    if event.only_media:
+        if incoming.is_group and not incoming.mentions_bot:
+            return None
+        return Reply(say("qq", "text_only"), mention_sender=incoming.is_group)
+    task = asyncio.ensure_future(app[PIPELINE].handle(incoming))
+    done, _ = await asyncio.wait({task}, timeout=budget)
+    if done:
+        return task.result()
+    track(app, task, lambda finished: _when_late(app, incoming, finished))
+    return None
+
+
+def _when_late(app: web.Application, incoming: Incoming, task: asyncio.Future[Reply | None]) -> None:
+    if task.cancelled() or task.exception() is not None:
+        return
+    reply = task.result()
+    if reply is None:
+        return
+    job = asyncio.ensure_future(_queue_late(app, incoming, reply))
+    app[TASKS].add(job)
+    job.add_done_callback(app[TASKS].discard)
+
+
+async def _queue_late(app: web.Application, incoming: Incoming, reply: Reply) -> None:
+    target = Target(CHANNEL, "group" if incoming.is_group else "user", incoming.chat_id)
+    try:
+        async with app[PIPELINE].db.write() as session:
+            await enqueue(session, settings=app[SETTINGS], key=late_key(incoming),
+                          target=target, reply=reply)
+    except Unreachable as exc:
+        logger.warning("onebot: a late reply cannot be delivered: %s", exc.reason)
+        return
+    except Exception:
+        logger.exception("onebot: could not queue the late reply to message %s", incoming.message_id)
+        return
+    app[OUTBOX].wake()
+    logger.info("onebot: message %s took longer than the reply budget; reply queued",
+                incoming.message_id)

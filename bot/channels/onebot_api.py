@@ -1,0 +1,145 @@
+"""Sending through a OneBot v11 implementation's HTTP API (api/public.md).
+
+``send_group_msg`` and ``send_private_msg`` on ``[onebot] api_url`` with
+``Authorization: Bearer <access_token>``. How the answers are read::
+
+    HTTP 200, status ok / retcode 0          sent
+    HTTP 200, retcode 1400 / 1401 / 1403 / 1404
+    HTTP 400, 401, 403, 404, 406             Undeliverable (bad request, token, no such API)
+    HTTP 200, status async / failed          RetryLater (not confirmed, or refused this time)
+    HTTP 408, 429, 5xx, network error        RetryLater
+
+OneBot does not drop a resent duplicate, so the sender is not idempotent.
+
+A late reply to a group command is queued with a key ending in ``:at:<QQ号>`` (see
+``late_key``); its message then starts with an @ of the person who asked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from bot.channels.onebot_cq import at_code, escape
+from bot.config import OnebotSettings
+from bot.delivery import RetryLater, Sender, Undeliverable
+from bot.messages import Incoming, Reply
+from bot.outbox import Target
+
+logger = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10, connect=5)
+_AT_IN_KEY = re.compile(r":at:(\d{1,20})$")
+_AUTH_CODES = {1401, 1403}
+
+
+def late_key(incoming: Incoming) -> str:
+    """The outbox key of a late reply; names the sender in groups so the reply can @ them."""
+    key = f"late:{incoming.dedup_key}"
+    return f"{key}:at:{incoming.sender_id}" if incoming.is_group else key
+
+
+def plain_text(reply: Reply) -> str:
+    return f"{reply.text}\n{reply.file_url}" if reply.file_url else reply.text
+
+
+def action_for(target: Target, reply: Reply, key: str) -> tuple[str, dict[str, Any]]:
+    """The API action and its parameters for one outbox message."""
+    if not target.id.isascii() or not target.id.isdigit() or len(target.id) > 20:
+        raise Undeliverable(f"QQ 号或群号「{target.id[:40]}」不正确")
+    text = plain_text(reply)
+    if target.kind == "group":
+        mention = _AT_IN_KEY.search(key) if reply.mention_sender else None
+        if mention is not None:
+            message = f"{at_code(mention.group(1))} {escape(text)}"
+            return "send_group_msg", {"group_id": int(target.id), "message": message,
+                                      "auto_escape": False}
+        return "send_group_msg", {"group_id": int(target.id), "message": text, "auto_escape": True}
+    if target.kind == "user":
+        return "send_private_msg", {"user_id": int(target.id), "message": text, "auto_escape": True}
+    raise Undeliverable("QQ（OneBot）只能发给群和个人")
+
+
+class OnebotSender(Sender):
+    """Delivers outbox messages to QQ groups and QQ users through the HTTP API."""
+
+    channel = "onebot"
+    idempotent = False
+
+    def __init__(self, settings: OnebotSettings, http: Callable[[], aiohttp.ClientSession]) -> None:
+        self.settings = settings
+        self.http = http
+
+    async def send(self, target: Target, reply: Reply, key: str) -> None:
+        if not self.settings.api_url:
+            raise Undeliverable("没有配置 [onebot] api_url，QQ（OneBot）无法主动发消息")
+        action, params = action_for(target, reply, key)
+        headers = {"Content-Type": "application/json"}
+        if self.settings.access_token:
+            headers["Authorization"] = f"Bearer {self.settings.access_token}"
+        url = f"{self.settings.api_url}/{action}"
+        async with self.http().post(
+            url, data=json.dumps(params, ensure_ascii=False).encode(), headers=headers,
+            timeout=REQUEST_TIMEOUT,
+        ) as response:
+            body = await response.read()
+            verdict(action, response.status, body, response.headers.get("Retry-After"))
+        logger.debug("onebot: %s to %s done", action, target)
+
+
+def verdict(action: str, status: int, body: bytes, retry_after: str | None = None) -> None:
+    """Return when the implementation confirmed the message; raise otherwise."""
+    if status in (401, 403):
+        raise Undeliverable(
+            f"协议端拒绝了访问令牌（HTTP {status}）：请核对 [onebot] access_token 与协议端设置一致"
+        )
+    if status == 404:
+        raise Undeliverable(f"协议端没有 {action} 接口（HTTP 404）：请核对 [onebot] api_url")
+    if status in (408, 429) or status >= 500:
+        raise RetryLater(f"协议端暂时无法处理（HTTP {status}）", after=_seconds(retry_after))
+    if 400 <= status < 500:
+        raise Undeliverable(f"协议端拒绝了请求（HTTP {status}）")
+    if status != 200:
+        raise RetryLater(f"协议端答复异常（HTTP {status}）")
+    answer = _json_object(body)
+    if answer is None:
+        raise RetryLater("协议端的答复不是 OneBot 格式，无法确认是否发出")
+    retcode, state = answer.get("retcode"), answer.get("status")
+    if (state == "ok" and retcode in (0, None)) or (state is None and retcode == 0):
+        return
+    detail = _detail(answer)
+    if retcode == 1400:
+        raise Undeliverable(f"协议端认为请求有误（retcode 1400）{detail}")
+    if retcode in _AUTH_CODES:
+        raise Undeliverable(
+            f"协议端拒绝了访问令牌（retcode {retcode}）：请核对 [onebot] access_token{detail}"
+        )
+    if retcode == 1404:
+        raise Undeliverable(f"协议端没有 {action} 接口（retcode 1404）{detail}")
+    if state == "async":
+        raise RetryLater("协议端只受理了发送（async），没有确认送达")
+    raise RetryLater(f"协议端发送失败（retcode {retcode}）{detail}")
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        answer = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return answer if isinstance(answer, dict) else None
+
+
+def _detail(answer: dict[str, Any]) -> str:
+    words = answer.get("wording") or answer.get("message") or answer.get("msg")
+    return f"：{str(words)[:200]}" if words else ""
+
+
+def _seconds(value: str | None) -> float | None:
+    if value is None or not value.strip().isdigit():
+        return None
+    return min(float(value.strip()), 3600.0)
