@@ -15,9 +15,10 @@ from aiohttp import web
 from sqlalchemy import bindparam, func, insert, select
 from sqlmodel import col
 
-from bot.appkeys import HTTP, SENDERS, SETTINGS
+from bot.appkeys import HTTP, METRICS, SENDERS, SETTINGS
 from bot.config import Settings
 from bot.delivery import OutboxWorker, Sender, listing, retry
+from bot.metrics import Metrics
 from models.base import execute_core, table_of, utcnow
 from models.db import Database
 from models.org import Branch
@@ -85,6 +86,7 @@ async def senders_of(settings: Settings) -> AsyncIterator[dict[str, Sender]]:
 
     app = web.Application()
     app[SETTINGS] = settings
+    app[METRICS] = Metrics()
     app[SENDERS] = {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
         app[HTTP] = http
