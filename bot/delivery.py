@@ -69,6 +69,11 @@ class Sender:
 
     channel: ClassVar[str]
     idempotent: ClassVar[bool] = False  # the platform drops a resent duplicate by itself
+    idempotent_kinds: ClassVar[frozenset[str]] = frozenset()  # ... for these target kinds only
+
+    def drops_duplicates(self, kind: str) -> bool:
+        """Whether resending a message of this kind is safe (the platform deduplicates)."""
+        return self.idempotent or kind in self.idempotent_kinds
 
     async def send(self, target: Target, reply: Reply, key: str) -> None:
         raise NotImplementedError
@@ -119,7 +124,7 @@ _DUE = (
     .limit(BATCH)
 )
 _EXPIRED = (
-    select(_table.c.id, _table.c.channel)
+    select(_table.c.id, _table.c.channel, _table.c.target_kind)
     .where(_table.c.status == SENDING, _table.c.lease_until < bindparam("now"))
     .limit(BATCH)
 )
@@ -200,9 +205,9 @@ class OutboxWorker:
         if not expired:
             return
         async with self.db.write() as session:
-            for row_id, channel in expired:
+            for row_id, channel, kind in expired:
                 sender = self.senders.get(channel)
-                if sender is not None and sender.idempotent:
+                if sender is not None and sender.drops_duplicates(kind):
                     status, error = QUEUED, "发送中断，平台会去重，已重新排队"
                 else:
                     status, error = UNKNOWN, "发送中断，不知道是否已送达；确认未收到后可用 outbox retry 重发"

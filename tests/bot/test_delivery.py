@@ -70,7 +70,7 @@ async def test_a_queued_message_is_sent_once(db: Database) -> None:
     assert await w.run_once() == 1
     assert await w.run_once() == 0
     assert sender.sent == [(USER, "消息a", "a")]
-    [(key, status, attempts, error)] = await state(db)
+    [(_, status, attempts, error)] = await state(db)
     assert (status, attempts, error) == ("sent", 1, None)
 
 
@@ -233,3 +233,16 @@ async def test_the_worker_loop_delivers_after_wake_and_stops_cleanly(db: Databas
         await asyncio.sleep(0.02)
     await w.stop()
     assert [key for _, _, key in sender.sent] == ["a"]
+
+
+async def test_only_kinds_the_platform_deduplicates_are_resent_after_a_cut(db: Database) -> None:
+    class UsersOnly(FakeSender):
+        idempotent_kinds = frozenset({"user"})
+
+    await queue(db, ("u", USER), ("g", Target("onebot", "group", "555")))
+    await expire_lease(db)
+    sender = UsersOnly()
+    await worker(db, sender).run_once()
+    await worker(db, sender).run_once()
+    assert [key for _, _, key in sender.sent] == ["u"]
+    assert [(key, status) for key, status, _, _ in await state(db)] == [("u", "sent"), ("g", "unknown")]
