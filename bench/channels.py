@@ -231,7 +231,7 @@ async def throughput(args: argparse.Namespace) -> None:
             url = f"http://127.0.0.1:{port}"
             await load(url, onebot_requests(300, offset=10**8), args.concurrency, expect(200))
             onebot = report("onebot group 记录 (1 row)", await load(
-                url, onebot_requests(args.requests), args.concurrency, expect(200, "已记录".encode())))
+                url, onebot_requests(args.requests), args.concurrency, expect(200, b"\\u5df2\\u8bb0\\u5f55")))
             mp = report("wechat_mp safe mode 我", await load(
                 url, wechat_requests(args.requests), args.concurrency, expect(200, b"<Encrypt>")))
             print(f"ratio to baseline: onebot {onebot / base:.2f}, wechat_mp {mp / base:.2f}")
