@@ -18,7 +18,10 @@ _ids = itertools.count(1)
 
 
 def make_settings(**sections: dict[str, object]) -> Settings:
-    data: dict[str, object] = {"union": {"name": "示范大学工会"}, "security": {"replay_window_seconds": 0}}
+    data: dict[str, object] = {
+        "union": {"name": "示范大学工会"}, "security": {"replay_window_seconds": 0},
+        "scheduler": {"enabled": False},  # tests run scheduled jobs explicitly, at fixed times
+    }
     data.update(sections)
     return load_settings(data=data)
 

@@ -1,0 +1,21 @@
+"""Every kind of scheduled message, as a list of sources (see :mod:`scheduler.occasions`).
+
+To add one (e.g. event reminders), write a small module with a class that has a ``name``
+and the two methods of ``scheduler.occasions.Source``, and add an instance here.
+"""
+
+from __future__ import annotations
+
+from scheduler.birthdays import Birthdays
+from scheduler.holiday_notices import HolidayNotices
+from scheduler.occasions import Source
+
+SOURCES: tuple[Source, ...] = (HolidayNotices(), Birthdays())
+
+
+def source_named(name: str, sources: tuple[Source, ...] = SOURCES) -> Source:
+    """The source called ``name``; KeyError when there is none."""
+    for source in sources:
+        if source.name == name:
+            return source
+    raise KeyError(name)
