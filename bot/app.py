@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot import downloads
 from bot.appkeys import DB, HTTP, METRICS, OUTBOX, PIPELINE, REGISTRY, SENDERS, SETTINGS, TASKS
 from bot.channels import install_channels
 from bot.channels.base import MAX_BODY_BYTES
@@ -22,6 +23,7 @@ from bot.pipeline import Pipeline
 from handlers import build_registry
 from models import migrate
 from models.db import Database
+from scheduler.runner import scheduler_ctx
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +111,10 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_outbox_ctx)
     app.cleanup_ctx.append(_tasks_ctx)
+    if settings.scheduler.enabled:
+        app.cleanup_ctx.append(scheduler_ctx)
     install_channels(app, settings)
+    downloads.install(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app

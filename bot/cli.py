@@ -132,6 +132,41 @@ async def _db_upgrade(settings: Settings) -> str:
     return f"数据库已是最新结构（版本 {state['current']}）。"
 
 
+# ---------------------------------------------------------------- proposals export
+
+
+def cmd_proposals_export(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _logging(settings, quiet=True)
+    return asyncio.run(_proposals_export(settings, args.year, Path(args.file)))
+
+
+async def _proposals_export(settings: Settings, year: int | None, path: Path) -> int:
+    from datetime import datetime
+
+    from bot.app import open_database
+    from models.proposal_export import export_proposals
+
+    tz = settings.union.tz
+    today = datetime.now(tz).date()
+    year = today.year if year is None else year
+    if path.suffix.lower() != ".xlsx":
+        print(f"导出失败：文件名要以 .xlsx 结尾，例如 提案{year}.xlsx", file=sys.stderr)
+        return 2
+    if not 2000 <= year <= 2100:
+        print(f"导出失败：年度 {year} 不对，请写 2000 到 2100 之间的年份，例如 --year {today.year}",
+              file=sys.stderr)
+        return 2
+    async with open_database(settings) as db:
+        try:
+            done = await export_proposals(db, path, year=year, tz=tz, today=today)
+        except OSError as exc:
+            print(f"导出失败：无法写入 {path}：{exc.strerror or exc}", file=sys.stderr)
+            return 2
+    print(f"已导出 {year} 年度提案 {done.count} 件及统计 → {path}")
+    return 0
+
+
 # ---------------------------------------------------------------- holidays
 
 
@@ -143,6 +178,44 @@ def cmd_holidays(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
+    return 0
+
+
+# ---------------------------------------------------------------- events export
+
+
+def cmd_events_export(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _logging(settings, quiet=True)
+    return asyncio.run(_events_export(settings, args.code, Path(args.file)))
+
+
+async def _events_export(settings: Settings, code: str, path: Path) -> int:
+    from bot.app import open_database
+    from models.event_export import export_roster
+    from models.event_queries import event_by_number
+    from models.events import parse_code
+
+    fmt = path.suffix.lower().lstrip(".")
+    number = parse_code(code)
+    if fmt not in ("xlsx", "csv"):
+        print(f"导出失败：文件名要以 .xlsx 或 .csv 结尾，例如 {code}名单.xlsx", file=sys.stderr)
+        return 2
+    if number is None:
+        print(f"导出失败：「{code}」不是活动编号，活动编号是 A 加数字，例如 A3", file=sys.stderr)
+        return 2
+    async with open_database(settings) as db, db.read() as session:
+        event = await event_by_number(session, number)
+        if event is None:
+            print(f"导出失败：没有编号为 A{number} 的活动", file=sys.stderr)
+            return 2
+        built = await export_roster(session, event, tz=settings.union.tz, fmt=fmt)
+    try:
+        await asyncio.to_thread(path.write_bytes, built.data)
+    except OSError as exc:
+        print(f"导出失败：无法写入 {path}：{exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"已导出 {event.code} {event.title}的报名名单：{built.rows} 条报名 → {path}")
     return 0
 
 
@@ -205,13 +278,30 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_verbs.add_parser("upgrade", parents=[common], help="把数据库结构升级到最新版本")
     up.set_defaults(func=cmd_db_upgrade)
 
+    proposals = verbs.add_parser("proposals", help="教代会提案")
+    proposal_verbs = proposals.add_subparsers(dest="proposals_verb", required=True, metavar="VERB")
+    p_export = proposal_verbs.add_parser(
+        "export", parents=[common], help="导出某一年度的全部提案和统计（XLSX）"
+    )
+    p_export.add_argument("--year", type=int, metavar="年度", help="例如 2026（默认：今年）")
+    p_export.add_argument("file", metavar="FILE.xlsx", help="保存到的文件，以 .xlsx 结尾")
+    p_export.set_defaults(func=cmd_proposals_export)
+
     holidays = verbs.add_parser("holidays", parents=[common], help="列出某一年的节日和放假安排")
     holidays.add_argument("year", metavar="年份", help="例如 2027")
     holidays.set_defaults(func=cmd_holidays)
 
-    from bot import cli_outbox
+    events = verbs.add_parser("events", help="活动报名")
+    event_verbs = events.add_subparsers(dest="events_verb", required=True, metavar="VERB")
+    export = event_verbs.add_parser("export", parents=[common], help="导出活动的报名名单（XLSX 或 CSV）")
+    export.add_argument("code", metavar="编号", help="活动编号，例如 A3")
+    export.add_argument("file", metavar="FILE", help="保存到的文件：以 .xlsx 或 .csv 结尾")
+    export.set_defaults(func=cmd_events_export)
+
+    from bot import cli_outbox, cli_scheduler
 
     cli_outbox.add_parsers(verbs, common)
+    cli_scheduler.add_parsers(verbs, common)
     return parser
 
 

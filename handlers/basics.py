@@ -53,7 +53,10 @@ async def help_command(ctx: Context, args: str) -> str:
         return _help_for(ctx, args.split()[0])
     usable = [c for c in ctx.registry.commands() if _may_use(ctx, c)]
     usable.sort(key=lambda c: TOPIC_ORDER.index(c.topic) if c.topic in TOPIC_ORDER else 99)
-    return say("basics", "help_list", commands=usable, bound=ctx.member is not None)
+    groups: dict[str, list[Command]] = {}
+    for command in usable:
+        groups.setdefault(command.topic, []).append(command)
+    return say("basics", "help_list", groups=list(groups.items()), bound=ctx.member is not None)
 
 
 def _help_for(ctx: Context, word: str) -> str:

@@ -39,7 +39,9 @@ from tests.channels.qq_fakes import (
 )
 from tests.factories import make_member, make_settings
 
-VECTORS = json.loads(Path("/work/shared/protocol-vectors.json").read_text(encoding="utf-8"))
+VECTORS = json.loads(
+    (Path(__file__).resolve().parents[3] / "shared" / "protocol-vectors.json").read_text(encoding="utf-8")
+)
 SELF = 10000
 SECRET = "onebot-secret"
 TOKEN = "api-token"
@@ -515,9 +517,13 @@ async def test_x_self_id_must_match_the_event(client: TestClient, db: Database) 
 
 _json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
                        st.text(max_size=30))
-_json = st.recursive(_json_leaf, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
-    max_leaves=12)
+
+
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4))
+
+
+_json = st.recursive(_json_leaf, _nested, max_leaves=12)
 _segment = st.fixed_dictionaries({"type": st.sampled_from(["text", "at", "image", "reply", "x"]),
                                   "data": st.one_of(st.dictionaries(st.text(max_size=5), _json_leaf),
                                                     _json_leaf)})

@@ -529,9 +529,13 @@ async def test_a_body_over_64_kib_is_413(client: TestClient) -> None:
 
 
 _leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20))
-_json = st.recursive(_leaf, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-    max_leaves=10)
+
+
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3))
+
+
+_json = st.recursive(_leaf, _nested, max_leaves=10)
 _payloads = st.fixed_dictionaries({
     "id": st.one_of(st.text(max_size=220), _leaf),
     "op": st.one_of(st.sampled_from([0, 13, 12]), _leaf),

@@ -12,7 +12,6 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.config import Settings
 from bot.messages import Reply
 from bot.outbox import Target
 from models.db import Database
@@ -82,9 +81,9 @@ async def test_two_runners_at_the_same_moment_queue_each_message_once(db: Databa
     assert await count(db) == 5
 
 
-async def test_a_second_database_handle_is_a_second_replica(db: Database) -> None:
-    if not db.is_sqlite:
-        pytest.skip("a second engine on the same SQLite file stands for a second process")
+async def test_a_second_database_handle_is_a_second_replica(sqlite_db: Database) -> None:
+    """A second engine on the same SQLite file stands for a second process."""
+    db = sqlite_db
     await setup_union(db)
     other = Database(db.url)
     try:
@@ -220,8 +219,8 @@ async def test_the_service_starts_and_stops_with_apscheduler(db: Database) -> No
     await service.stop()
 
 
-def test_the_app_runs_the_scheduler_only_when_enabled(settings: Settings) -> None:
-    assert scheduler_ctx in create_app(settings).cleanup_ctx
+def test_the_app_runs_the_scheduler_only_when_enabled() -> None:
+    assert scheduler_ctx in create_app(settings_with(scheduler={"enabled": True})).cleanup_ctx
     off = settings_with(scheduler={"enabled": False})
     app: web.Application = create_app(off)
     assert scheduler_ctx not in app.cleanup_ctx

@@ -1,0 +1,66 @@
+"""``GET /files/{token}``: files behind the download links the bot hands out (导出).
+
+A link is an unguessable token with an expiry (``models.event_links``); the file is
+built when it is opened. An unknown, malformed or expired token is a plain 404, the
+same for all three, so a guesser learns nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bot.appkeys import DB, SETTINGS
+from models.base import utcnow
+from models.event_export import ExportFile, export_roster
+from models.event_links import EVENT_ROSTER, TOKEN_SHAPE, DownloadLink, find_link
+from models.events import Event
+
+logger = logging.getLogger(__name__)
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback name and the UTF-8 name of RFC 5987/6266."""
+    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_"
+                       for ch in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+async def _build(request: web.Request, link: DownloadLink) -> ExportFile | None:
+    settings = request.app[SETTINGS]
+    async with request.app[DB].read() as session:
+        if link.kind == EVENT_ROSTER:
+            event = await session.get(Event, link.subject_id)
+            if event is None:
+                return None
+            return await export_roster(session, event, tz=settings.union.tz, fmt=link.fmt)
+    logger.warning("download link %s of unknown kind %r", link.id, link.kind)
+    return None
+
+
+async def download(request: web.Request) -> web.Response:
+    token = request.match_info["token"]
+    if not TOKEN_SHAPE.match(token):
+        raise web.HTTPNotFound(text="链接无效或已过期")
+    async with request.app[DB].read() as session:
+        link = await find_link(session, token, utcnow())
+    if link is None:
+        raise web.HTTPNotFound(text="链接无效或已过期")
+    built = await _build(request, link)
+    if built is None:
+        raise web.HTTPNotFound(text="链接无效或已过期")
+    logger.info("download link %s served: %s, %d rows", link.id, built.filename, built.rows)
+    return web.Response(body=built.data, headers={
+        "Content-Type": built.content_type,
+        "Content-Disposition": content_disposition(built.filename),
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    })
+
+
+def install(app: web.Application) -> None:
+    """Add the download route to the application."""
+    app.router.add_get("/files/{token}", download)
