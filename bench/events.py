@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
+from load import percentiles, run
 from sqlalchemy import insert, select, text
 
 from bot.config import load_settings
@@ -61,33 +61,6 @@ async def seed(db: Database, count: int) -> None:
             {"channel": CHANNEL, "external_id": f"qq{i}", "member_id": ids[f"{100000 + i}"]}
             for i in range(count)
         ] + [{"channel": CHANNEL, "external_id": "officer", "member_id": ids["900000"]}])
-
-
-def percentiles(latencies: list[float]) -> tuple[float, float]:
-    ordered = sorted(latencies)
-    p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)]
-    return statistics.median(ordered) * 1000, p99 * 1000
-
-
-async def run(label: str, count: int, concurrency: int, one: Callable[[int], Awaitable[object]]) -> float:
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(count):
-        queue.put_nowait(i)
-
-    async def worker() -> None:
-        while not queue.empty():
-            i = queue.get_nowait()
-            started = time.perf_counter()
-            await one(i)
-            latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    rate = count / (time.perf_counter() - started)
-    p50, p99 = percentiles(latencies)
-    print(f"{label:<34} {rate:8.0f} msg/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
-    return rate
 
 
 async def timed(label: str, repeat: int, one: Callable[[], Awaitable[object]]) -> float:

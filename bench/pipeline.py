@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 
+from load import run
 from sqlalchemy import insert, text
 
 from bot.config import load_settings
@@ -52,32 +50,6 @@ async def write_one_row(ctx: Context, args: str) -> str:
     """The smallest writing command: one audit row."""
     await ctx.audit("bench", "bench", after=args)
     return "已记录"
-
-
-async def run(
-    label: str, count: int, concurrency: int, one: Callable[[int], Awaitable[object]]
-) -> float:
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(count):
-        queue.put_nowait(i)
-
-    async def worker() -> None:
-        while not queue.empty():
-            i = queue.get_nowait()
-            started = time.perf_counter()
-            await one(i)
-            latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    rate = count / elapsed
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    print(f"{label:<28} {rate:8.0f} msg/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
-    return rate
 
 
 async def main() -> None:
