@@ -75,9 +75,9 @@ async def _stored(ctx: Context) -> DialogState | None:
     return await ctx.session.get(DialogState, state_id)
 
 
-async def load_state(ctx: Context) -> DialogState | None:
-    """The sender's open dialog in this chat; an idle one is dropped."""
-    state = await _stored(ctx)
+async def load_state(ctx: Context, state_id: int) -> DialogState | None:
+    """The sender's open dialog ``state_id`` in this chat; an idle one is dropped."""
+    state = await ctx.session.get(DialogState, state_id)
     if state is None:
         return None
     idle = timedelta(minutes=ctx.settings.dialog.idle_timeout_minutes)

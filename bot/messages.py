@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ChatType = Literal["group", "private"]
@@ -44,7 +44,10 @@ class Reply:
     mention_sender: bool = False
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return json.dumps({
+            "text": self.text, "markdown": self.markdown,
+            "file_url": self.file_url, "mention_sender": self.mention_sender,
+        }, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, data: str) -> Reply:

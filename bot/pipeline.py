@@ -31,7 +31,7 @@ from bot.render import say
 from bot.text import normalize, strip_mention
 from models.base import execute_core, table_of, utcnow
 from models.db import Database
-from models.members import identify
+from models.members import identify_sender
 from models.org import Chat
 from models.records import InboundRecord
 
@@ -123,10 +123,10 @@ class Pipeline:
         try:
             try:
                 async with self.db.write() as session:
-                    ctx = await self._context(session, incoming)
+                    ctx, dialog_id = await self._context(session, incoming)
                     if incoming.is_group:
                         await self._remember_chat(session, incoming)
-                    reply = await self._dispatch(ctx, routed)
+                    reply = await self._dispatch(ctx, routed, dialog_id)
                     await self._claim(session, incoming, reply)
             except UserError as exc:
                 refusal = Reply(exc.message, mention_sender=incoming.is_group)
@@ -159,9 +159,11 @@ class Pipeline:
             stored = await session.scalar(_STORED_REPLY, {"dedup_key": incoming.dedup_key})
         return Reply.from_json(stored) if stored else None
 
-    async def _dispatch(self, ctx: Context, routed: Routed) -> Reply | None:
-        if not ctx.is_group:
-            state = await dialogs.load_state(ctx)
+    async def _dispatch(
+        self, ctx: Context, routed: Routed, dialog_id: int | None
+    ) -> Reply | None:
+        if not ctx.is_group and dialog_id is not None:
+            state = await dialogs.load_state(ctx, dialog_id)
             dialog = self.registry.dialog(state.dialog) if state else None
             if state is not None and dialog is None:  # a dialog this version no longer has
                 await ctx.session.delete(state)
@@ -197,12 +199,18 @@ class Pipeline:
                 say("basics", "denied", command=command.name, role=command.role.label)
             )
 
-    async def _context(self, session: AsyncSession, incoming: Incoming) -> Context:
-        member, roles = await identify(session, incoming.channel, incoming.sender_id)
-        return Context(
-            session=session, incoming=incoming, member=member, roles=roles,
+    async def _context(
+        self, session: AsyncSession, incoming: Incoming
+    ) -> tuple[Context, int | None]:
+        """The handler's context, and the id of the sender's open dialog in this chat."""
+        sender = await identify_sender(
+            session, incoming.channel, incoming.sender_id, incoming.chat_id
+        )
+        ctx = Context(
+            session=session, incoming=incoming, member=sender.member, roles=sender.roles,
             settings=self.settings, registry=self.registry, now=utcnow(),
         )
+        return ctx, sender.dialog_id
 
     async def _remember_chat(self, session: AsyncSession, incoming: Incoming) -> None:
         """Record a group chat the first time the bot is addressed in it."""

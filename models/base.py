@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import CursorResult, DateTime, Executable, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -58,5 +59,10 @@ async def execute_core(
 ) -> CursorResult[Any]:
     """Run a Core statement on the session's connection, skipping the ORM's bulk paths
     (which compile INSERT/UPDATE statements anew on every call)."""
-    connection = await session.connection()
-    return await connection.execute(statement, params)
+    return await session.run_sync(_execute_core, statement, params)
+
+
+def _execute_core(
+    session: Session, statement: Executable, params: dict[str, Any] | None
+) -> CursorResult[Any]:
+    return session.connection().execute(statement, params)

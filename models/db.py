@@ -25,22 +25,44 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from models.sqlite_inline import connector
+from models.sqlite_inline import DRIVER, InlineAsyncEngine, connector
 
 logger = logging.getLogger(__name__)
 
 
 def _sqlite_engine(url: str, path: str, *, begin: str, pool_size: int) -> AsyncEngine:
-    engine = create_async_engine(
-        url, async_creator=connector(path),
+    engine = InlineAsyncEngine(create_async_engine(
+        make_url(url).set(drivername=f"sqlite+{DRIVER}"), async_creator=connector(path),
         pool_size=pool_size, max_overflow=0, pool_timeout=60,
-    )
+        # Sessions and connections end their own transactions (commit, or rollback
+        # on close): the pool's extra rollback on every check-in would repeat it.
+        pool_reset_on_return=None,
+    ).sync_engine)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        # Straight to the driver: SQLAlchemy's statement machinery costs far more
+        # than SQLite's BEGIN, and this runs once per transaction.
+        conn.connection.dbapi_connection.execute(begin)
 
     return engine
+
+
+@asynccontextmanager
+async def _transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Commit ``session`` when the block succeeds; roll it back when it raises.
+
+    The same as ``session.begin()``, with two fewer trips through SQLAlchemy's
+    greenlet bridge: the transaction begins with the first statement, and after
+    a commit the session holds no connection, so closing it waits for nothing.
+    """
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.close()
+        raise
+    session.sync_session.close()
 
 
 class Database:
@@ -75,10 +97,10 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session in one write transaction: committed on success, rolled back on error."""
         if self._write_lock is None:
-            async with self._write_sessions() as session, session.begin():
+            async with _transaction(self._write_sessions()) as session:
                 yield session
             return
-        async with self._write_lock, self._write_sessions() as session, session.begin():
+        async with self._write_lock, _transaction(self._write_sessions()) as session:
             yield session
 
     @asynccontextmanager

@@ -6,11 +6,16 @@ SQLAlchemy several times more than running it on SQLite.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam
+from dataclasses import dataclass
+
+from sqlalchemy import and_, bindparam, literal
+from sqlalchemy import select as core_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from models.base import execute_core, table_of
 from models.org import Account, Branch, Member, MemberRole, Role
+from models.records import DialogState
 
 _IDENTITY = (
     select(Member, MemberRole.role)
@@ -36,6 +41,60 @@ _CHANNELS_OF_MEMBER = (
     .order_by(col(Account.channel))
 )
 _BRANCH_NAME = select(Branch.name).where(col(Branch.id) == bindparam("branch_id"))
+
+
+# Who sent a message, and whether they have a dialog open in that chat, in one
+# Core statement (no ORM loading: this runs for every message): outer joins from
+# a one-row anchor, so an unbound sender still gets a row.
+_MEMBER_COLUMNS = tuple(table_of(Member).c)
+_ROLE = table_of(MemberRole).c.role
+_DIALOG_ID = table_of(DialogState).c.id.label("dialog_id")
+_ANCHOR = select(literal(1).label("one")).subquery("anchor")
+_SENDER = (
+    core_select(*_MEMBER_COLUMNS, _ROLE, _DIALOG_ID)
+    .select_from(_ANCHOR)
+    .outerjoin(Account, and_(
+        col(Account.channel) == bindparam("channel"),
+        col(Account.external_id) == bindparam("external_id"),
+    ))
+    .outerjoin(Member, col(Member.id) == col(Account.member_id))
+    .outerjoin(MemberRole, col(MemberRole.member_id) == col(Member.id))
+    .outerjoin(DialogState, and_(
+        col(DialogState.channel) == bindparam("channel"),
+        col(DialogState.chat_id) == bindparam("chat_id"),
+        col(DialogState.user_id) == bindparam("external_id"),
+    ))
+)
+_MEMBER_KEYS = tuple(column.key for column in _MEMBER_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """The member behind a message (None: unbound or inactive) and their open dialog.
+
+    ``member`` is a read-only snapshot, not attached to the session: load the
+    row through the session to change it.
+    """
+
+    member: Member | None
+    roles: frozenset[Role]
+    dialog_id: int | None
+
+
+async def identify_sender(
+    session: AsyncSession, channel: str, external_id: str, chat_id: str
+) -> Sender:
+    """``identify`` plus the id of the sender's open dialog in ``chat_id``, in one query."""
+    rows = (await execute_core(session, _SENDER, {
+        "channel": channel, "external_id": external_id, "chat_id": chat_id,
+    })).all()
+    first = rows[0]
+    dialog_id: int | None = first.dialog_id
+    if first.id is None or not first.active:
+        return Sender(None, frozenset(), dialog_id)
+    member = Member.model_construct(**dict(zip(_MEMBER_KEYS, first, strict=False)))
+    roles = frozenset(Role(row.role) for row in rows if row.role) | {Role.MEMBER}
+    return Sender(member, roles, dialog_id)
 
 
 async def identify(

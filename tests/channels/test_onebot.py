@@ -10,12 +10,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.app import create_app
+from bot.appkeys import PIPELINE
 from bot.channels import onebot_api
 from bot.channels.base import Rejected
 from bot.channels.onebot import expected_signature
@@ -24,7 +26,7 @@ from bot.channels.onebot_cq import escape, parse_string, read_message, unescape
 from bot.channels.onebot_events import load, parse_event
 from bot.config import Settings
 from bot.delivery import OutboxWorker
-from bot.messages import Reply
+from bot.messages import Incoming, Reply
 from bot.outbox import Target, enqueue
 from models.db import Database
 from models.org import Account, Role
@@ -312,14 +314,27 @@ async def test_the_same_message_id_from_another_bot_account_is_a_new_message(
 # ---------------------------------------------------------------- late replies
 
 
+def slow_down(app: web.Application) -> None:
+    """Make the pipeline answer after the reply budget is spent."""
+    pipeline = app[PIPELINE]
+    handle = pipeline.handle
+
+    async def slow(incoming: Incoming) -> Reply | None:
+        await asyncio.sleep(0.2)
+        return await handle(incoming)
+
+    pipeline.handle = slow  # type: ignore[method-assign]
+
+
 async def test_a_slow_answer_gets_204_and_goes_out_through_the_api(
     db: Database, platform: FakePlatform, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await make_member(db, "10001", "张三")
     use_database(monkeypatch, db)
     client = await aiohttp_client(
-        create_app(settings_for(platform.url, reply_budget_seconds=0.000001))
+        create_app(settings_for(platform.url, reply_budget_seconds=0.05))
     )
+    slow_down(client.app)
     response = await post(client, event("绑定 10001 张三", group=456, message_id=9))
     assert response.status == 204
     await settle(client.app)
@@ -334,8 +349,9 @@ async def test_a_slow_private_answer_is_sent_as_a_private_message(
 ) -> None:
     use_database(monkeypatch, db)
     client = await aiohttp_client(
-        create_app(settings_for(platform.url, reply_budget_seconds=0.000001))
+        create_app(settings_for(platform.url, reply_budget_seconds=0.05))
     )
+    slow_down(client.app)
     assert (await post(client, event("帮助 绑定", message_id=10))).status == 204
     await settle(client.app)
     [sent] = await platform.wait_for(1, "/send_private_msg")
