@@ -2,14 +2,14 @@
 
 SQLite allows one writer at a time. Every write transaction therefore starts with
 ``BEGIN IMMEDIATE`` on a dedicated single-connection engine, behind an asyncio lock,
-so writers queue in order instead of failing with "database is locked"; readers use
-their own connections and see the last committed state (WAL mode). Statements run
-inline (see ``models.sqlite_inline``). PostgreSQL uses one pooled engine for both.
+so writers queue in order instead of failing with "database is locked", and writers
+that queue up share a commit (see ``models.group_commit``); readers use their own
+connections and see the last committed state (WAL mode). Statements run inline
+(see ``models.sqlite_inline``). PostgreSQL uses one pooled engine for both.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models.group_commit import GroupCommitWriter
 from models.sqlite_inline import DRIVER, InlineAsyncEngine, connector
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class Database:
             self.write_engine = self.read_engine = engine
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._writer = GroupCommitWriter(self.write_engine) if self.is_sqlite else None
 
     @property
     def dialect(self) -> str:
@@ -96,11 +97,11 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session in one write transaction: committed on success, rolled back on error."""
-        if self._write_lock is None:
+        if self._writer is None:
             async with _transaction(self._write_sessions()) as session:
                 yield session
             return
-        async with self._write_lock, _transaction(self._write_sessions()) as session:
+        async with self._writer.session() as session:
             yield session
 
     @asynccontextmanager
@@ -124,6 +125,8 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

@@ -171,6 +171,17 @@ class InlineDialect(SQLiteDialect_aiosqlite):
     def import_dbapi(cls) -> AsyncAdapt_aiosqlite_dbapi:
         return _InlineDBAPI(__import__("aiosqlite"), sqlite3)
 
+    # Savepoints go straight to the driver, like BEGIN (see ``models.db``): each
+    # write of a group commit opens and releases one.
+    def do_savepoint(self, connection: Any, name: str) -> None:
+        connection.connection.dbapi_connection.execute(f'SAVEPOINT "{name}"')
+
+    def do_release_savepoint(self, connection: Any, name: str) -> None:
+        connection.connection.dbapi_connection.execute(f'RELEASE SAVEPOINT "{name}"')
+
+    def do_rollback_to_savepoint(self, connection: Any, name: str) -> None:
+        connection.connection.dbapi_connection.execute(f'ROLLBACK TO SAVEPOINT "{name}"')
+
 
 registry.register(f"sqlite.{DRIVER}", __name__, "InlineDialect")
 
