@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, DateTime, Executable, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, configure_mappers
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
+
+M = TypeVar("M", bound=SQLModel)
 
 
 def utcnow() -> datetime:
@@ -45,6 +49,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def snapshot(model: type[M], values: Mapping[str, Any]) -> M:
+    """An instance of ``model`` holding ``values`` (a row read with Core), built without
+    the ORM's per-field bookkeeping, which costs more than the query on a hot path.
+
+    It reads like a loaded row but belongs to no session: changes made to it are never
+    saved. ``set_loaded`` updates it after a Core UPDATE.
+    """
+    configure_mappers()  # attribute access needs configured mappers; a no-op once done
+    return cast(M, model.model_construct(**values))
+
+
+def set_loaded(instance: SQLModel, name: str, value: Any) -> None:
+    """Record ``value`` as the stored value of ``name`` (after a Core UPDATE of the row),
+    on a session's instance or on a ``snapshot``."""
+    if "_sa_instance_state" in instance.__dict__:
+        set_committed_value(instance, name, value)
+    else:
+        instance.__dict__[name] = value
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -28,9 +28,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
-from models.base import execute_core, table_of
+from models.base import execute_core, set_loaded, snapshot, table_of
 from models.events import (
     ACTIVE,
     CANCELLED,
@@ -218,7 +217,7 @@ async def lock_for(session: AsyncSession, number: int, member_id: int) -> Locked
         row = (await execute_core(session, _LOCK_EVENT, {"number": number})).first()
         if row is None:
             raise EventRefusal("unknown_event", code=code_of(number))
-        event = Event(**dict(row._mapping))
+        event = snapshot(Event, dict(row._mapping))
         assert event.id is not None
         return Locked(event, await _mine(session, event.id, member_id))
     row = (await execute_core(
@@ -227,7 +226,7 @@ async def lock_for(session: AsyncSession, number: int, member_id: int) -> Locked
     if row is None:
         raise EventRefusal("unknown_event", code=code_of(number))
     values = row._mapping
-    event = Event(**{column.name: values[column] for column in _e.c})
+    event = snapshot(Event, {column.name: values[column] for column in _e.c})
     if values["mine_id"] is None:
         return Locked(event, None)
     return Locked(event, Mine(*(values[f"mine_{column.name}"] for column in _MINE_COLUMNS)))
@@ -266,7 +265,7 @@ async def _bump(session: AsyncSession, event: Event, **deltas: int) -> None:
     params: dict[str, int] = {f"d_{name}": deltas.get(name, 0) for name in _COUNT_COLUMNS}
     await execute_core(session, _BUMP, {"event_id": event.id, **params})
     for name, delta in deltas.items():
-        set_committed_value(event, name, getattr(event, name) + delta)
+        set_loaded(event, name, getattr(event, name) + delta)
 
 
 # ---------------------------------------------------------------- signing up
