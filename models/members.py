@@ -13,7 +13,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from models.base import execute_core, table_of
+from models.base import execute_core, snapshot, table_of
 from models.org import Account, Branch, Member, MemberRole, Role
 from models.records import DialogState
 
@@ -92,7 +92,7 @@ async def identify_sender(
     dialog_id: int | None = first.dialog_id
     if first.id is None or not first.active:
         return Sender(None, frozenset(), dialog_id)
-    member = Member.model_construct(**dict(zip(_MEMBER_KEYS, first, strict=False)))
+    member = snapshot(Member, dict(zip(_MEMBER_KEYS, first, strict=False)))
     roles = frozenset(Role(row.role) for row in rows if row.role) | {Role.MEMBER}
     return Sender(member, roles, dialog_id)
 
@@ -132,9 +132,9 @@ async def account_of_member(session: AsyncSession, member_id: int, channel: str)
 
 
 async def channels_of_member(session: AsyncSession, member_id: int) -> list[str]:
-    return list(await session.scalars(_CHANNELS_OF_MEMBER, {"member_id": member_id}))
+    return list((await execute_core(session, _CHANNELS_OF_MEMBER, {"member_id": member_id})).scalars())
 
 
 async def branch_name(session: AsyncSession, branch_id: int) -> str:
-    name: str | None = await session.scalar(_BRANCH_NAME, {"branch_id": branch_id})
+    name: str | None = (await execute_core(session, _BRANCH_NAME, {"branch_id": branch_id})).scalar()
     return name or ""
