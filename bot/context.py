@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Incoming
-from models.base import execute_core, table_of
+from models.base import table_of
+from models.fixed_sql import FixedInsert
 from models.org import Member, Role
 from models.records import AuditLog
 
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from bot.registry import Registry
 
 
-_AUDIT = insert(table_of(AuditLog))
+_AUDIT = FixedInsert(
+    table_of(AuditLog), ("at", "actor_id", "actor", "action", "target", "before", "after")
+)
 
 
 @dataclass(slots=True)
@@ -58,8 +60,8 @@ class Context:
         ``actor`` defaults to the sender; a newly bound member is their own actor.
         """
         actor = actor or self.member
-        await execute_core(
-            self.session, _AUDIT,
+        await _AUDIT.run(
+            self.session,
             {
                 "at": self.now,
                 "actor_id": actor.id if actor else None,

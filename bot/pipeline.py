@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from bot.render import say
 from bot.text import normalize, strip_mention
 from models.base import execute_core, table_of, utcnow
 from models.db import Database
+from models.fixed_sql import FixedInsert
 from models.members import identify_sender
 from models.org import Chat
 from models.records import InboundRecord
@@ -44,10 +45,7 @@ class _Duplicate(Exception):
     """The dedup record of this message exists: it was handled before."""
 
 
-_CLAIM = insert(table_of(InboundRecord)).values(
-    dedup_key=bindparam("dedup_key"), channel=bindparam("channel"),
-    received_at=bindparam("received_at"), reply=bindparam("reply"),
-)
+_CLAIM = FixedInsert(table_of(InboundRecord), ("dedup_key", "channel", "received_at", "reply"))
 _CHAT_KNOWN = select(Chat.id).where(
     col(Chat.channel) == bindparam("channel"), col(Chat.chat_id) == bindparam("chat_id")
 )
@@ -146,7 +144,7 @@ class Pipeline:
     ) -> None:
         """Insert the dedup record; ``_Duplicate`` when the message was handled before."""
         try:
-            await execute_core(session, _CLAIM, {
+            await _CLAIM.run(session, {
                 "dedup_key": incoming.dedup_key, "channel": incoming.channel,
                 "received_at": utcnow(), "reply": reply.to_json() if reply else None,
             })

@@ -18,11 +18,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, AsyncTransaction
+
+from models.fixed_sql import SQLITE_CONNECTION, SQLITE_DIALECT
+from models.sqlite_inline import InlineConnection
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +38,7 @@ class _Batch:
     connection: AsyncConnection
     transaction: AsyncTransaction
     done: asyncio.Future[None]
+    sqlite: sqlite3.Connection | None = None  # for ``FixedInsert``
     size: int = 0
     flusher: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -64,6 +69,9 @@ class GroupCommitWriter:
                     bind=batch.connection, join_transaction_mode="create_savepoint",
                     expire_on_commit=False,
                 )
+                if batch.sqlite is not None:
+                    session.info[SQLITE_CONNECTION] = batch.sqlite
+                    session.info[SQLITE_DIALECT] = batch.connection.dialect
                 try:
                     yield session
                     await session.commit()  # releases this writer's savepoint
@@ -88,7 +96,10 @@ class GroupCommitWriter:
         except BaseException:
             await connection.close()
             raise
-        batch = _Batch(connection, transaction, asyncio.get_running_loop().create_future())
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        batch = _Batch(connection, transaction, asyncio.get_running_loop().create_future(),
+                       sqlite=driver.sqlite if isinstance(driver, InlineConnection) else None)
         self._batch = batch
         # Queued behind the writers already waiting for the lock: they join this batch.
         batch.flusher = asyncio.create_task(self._flush(batch))

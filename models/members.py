@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from models.base import execute_core, snapshot, table_of
+from models.fixed_sql import FixedSelect
 from models.org import Account, Branch, Member, MemberRole, Role
 from models.records import DialogState
 
@@ -44,13 +45,13 @@ _BRANCH_NAME = select(Branch.name).where(col(Branch.id) == bindparam("branch_id"
 
 
 # Who sent a message, and whether they have a dialog open in that chat, in one
-# Core statement (no ORM loading: this runs for every message): outer joins from
+# statement (see ``models.fixed_sql``: this runs for every message): outer joins from
 # a one-row anchor, so an unbound sender still gets a row.
 _MEMBER_COLUMNS = tuple(table_of(Member).c)
 _ROLE = table_of(MemberRole).c.role
 _DIALOG_ID = table_of(DialogState).c.id.label("dialog_id")
 _ANCHOR = select(literal(1).label("one")).subquery("anchor")
-_SENDER = (
+_SENDER = FixedSelect(
     core_select(*_MEMBER_COLUMNS, _ROLE, _DIALOG_ID)
     .select_from(_ANCHOR)
     .outerjoin(Account, and_(
@@ -66,6 +67,8 @@ _SENDER = (
     ))
 )
 _MEMBER_KEYS = tuple(column.key for column in _MEMBER_COLUMNS)
+_MEMBER_COUNT = len(_MEMBER_KEYS)
+_ID, _ACTIVE = _MEMBER_KEYS.index("id"), _MEMBER_KEYS.index("active")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +88,15 @@ async def identify_sender(
     session: AsyncSession, channel: str, external_id: str, chat_id: str
 ) -> Sender:
     """``identify`` plus the id of the sender's open dialog in ``chat_id``, in one query."""
-    rows = (await execute_core(session, _SENDER, {
+    rows = await _SENDER.rows(session, {
         "channel": channel, "external_id": external_id, "chat_id": chat_id,
-    })).all()
+    })
     first = rows[0]
-    dialog_id: int | None = first.dialog_id
-    if first.id is None or not first.active:
+    member_values, dialog_id = first[:_MEMBER_COUNT], first[-1]
+    if member_values[_ID] is None or not member_values[_ACTIVE]:
         return Sender(None, frozenset(), dialog_id)
-    member = snapshot(Member, dict(zip(_MEMBER_KEYS, first, strict=False)))
-    roles = frozenset(Role(row.role) for row in rows if row.role) | {Role.MEMBER}
+    member = snapshot(Member, dict(zip(_MEMBER_KEYS, member_values, strict=True)))
+    roles = frozenset(Role(row[_MEMBER_COUNT]) for row in rows if row[_MEMBER_COUNT]) | {Role.MEMBER}
     return Sender(member, roles, dialog_id)
 
 

@@ -111,6 +111,11 @@ class InlineConnection:
         self._conn = conn
 
     @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The ``sqlite3`` connection itself (see ``models.fixed_sql``)."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 

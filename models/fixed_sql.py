@@ -1,0 +1,132 @@
+"""Fixed statements for the work done on every message: who sent it, its dedup record,
+its audit entry.
+
+SQLAlchemy's statement machinery costs several times what SQLite itself needs for a
+small indexed query or a one-row INSERT. These classes keep each statement as Core
+(run through SQLAlchemy on PostgreSQL and wherever no SQLite connection is at hand)
+and, in a session of SQLite's group-commit writer, run the same SQL, compiled once by
+SQLAlchemy, on the ``sqlite3`` connection directly: with the columns' own
+conversions, SQLAlchemy's exception types, inside the session's savepoint.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, Table, bindparam, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import execute_core
+
+SQLITE_CONNECTION = "unionbot.sqlite3"  # key in ``session.info``, set by the writer
+SQLITE_DIALECT = "unionbot.sqlite_dialect"
+
+
+Convert = Callable[[Any], Any] | None
+
+
+def _sqlite(session: AsyncSession) -> tuple[sqlite3.Connection, Dialect] | None:
+    """The writer's ``sqlite3`` connection and dialect, if the session has them."""
+    connection: sqlite3.Connection | None = session.info.get(SQLITE_CONNECTION)
+    return None if connection is None else (connection, session.info[SQLITE_DIALECT])
+
+
+async def _begun(session: AsyncSession) -> None:
+    if not session.in_transaction():
+        await session.connection()  # opens the session's savepoint first
+
+
+def _run(connection: sqlite3.Connection, sql: str, args: list[Any]) -> sqlite3.Cursor:
+    try:
+        return connection.execute(sql, args)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, args, error, sqlite3.Error) from error
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    params: tuple[str, ...]  # bind names, in the order of the placeholders
+    defaults: dict[str, Any]  # values of literal binds
+    binds: dict[str, Convert]
+    results: tuple[Convert, ...]
+
+
+class FixedSelect:
+    """A Core SELECT whose rows come back as plain tuples of converted values."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: _Compiled | None = None
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        if self._compiled is None:
+            compiled = self.statement.compile(dialect=dialect)
+            assert compiled.positiontup is not None, "a positional paramstyle is expected"
+            self._compiled = _Compiled(
+                sql=compiled.string,
+                params=tuple(compiled.positiontup),
+                defaults=dict(compiled.params),
+                binds={bind.key: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                       for bind in compiled.binds.values()},
+                results=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
+                              for column in self.statement.selected_columns),
+            )
+        return self._compiled
+
+    async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        sqlite = _sqlite(session)
+        if sqlite is None:
+            result = await execute_core(session, self.statement, dict(params))
+            return [tuple(row) for row in result.all()]
+        connection, dialect = sqlite
+        await _begun(session)
+        c = self._compile(dialect)
+        values = {**c.defaults, **params}
+        args = [_convert(values[name], c.binds.get(name)) for name in c.params]
+        return [
+            tuple(_convert(value, convert) for value, convert in zip(row, c.results, strict=True))
+            for row in _run(connection, c.sql, args).fetchall()
+        ]
+
+
+def _convert(value: Any, convert: Convert) -> Any:
+    return value if convert is None or value is None else convert(value)
+
+
+class FixedInsert:
+    """``INSERT INTO table (columns…) VALUES (…)`` with every column given each time."""
+
+    def __init__(self, table: Table, columns: Sequence[str]) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+        self.statement = insert(table).values({name: bindparam(name) for name in self.columns})
+        names = ", ".join(f'"{name}"' for name in self.columns)
+        marks = ", ".join("?" for _ in self.columns)
+        self.sqlite_sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+        self._processors: list[Convert] | None = None
+
+    def _sqlite_processors(self, dialect: Dialect) -> list[Convert]:
+        if self._processors is None:
+            self._processors = [
+                self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                for name in self.columns
+            ]
+        return self._processors
+
+    async def run(self, session: AsyncSession, params: Mapping[str, Any]) -> None:
+        """Insert one row; raises SQLAlchemy's ``IntegrityError`` on a constraint."""
+        sqlite = _sqlite(session)
+        if sqlite is None:
+            await execute_core(session, self.statement, dict(params))
+            return
+        connection, dialect = sqlite
+        await _begun(session)
+        args = [_convert(params[name], convert)
+                for name, convert in zip(self.columns, self._sqlite_processors(dialect), strict=True)]
+        _run(connection, self.sqlite_sql, args)
