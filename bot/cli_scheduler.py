@@ -23,7 +23,7 @@ MAX_DAYS = 3660
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     from bot.cli import run_async
 
-    scheduler = verbs.add_parser("scheduler", help="定时任务：节日慰问、生日名单")
+    scheduler = verbs.add_parser("scheduler", help="定时任务：节日慰问、生日名单、活动和提案提醒")
     scheduler_verbs = scheduler.add_subparsers(dest="scheduler_verb", required=True, metavar="VERB")
     show = scheduler_verbs.add_parser("plan", parents=[common], help="列出将要发送的内容、时间和对象")
     show.add_argument("--days", type=_days, default=30, metavar="N", help="看今后多少天（默认 30）")

@@ -265,8 +265,26 @@ class SchedulerSettings(Section):
     birthday_time: str = "08:00"
     birthday_range: Literal["day", "week"] = "day"
     birthday_greeting: bool = False
+    # 活动提醒: hours before an event's start; [] sends none
+    event_reminder_hours: list[int] = Field(default_factory=lambda: [24, 2], max_length=5)
+    # 提案答复提醒: days before the reply deadline (0 = off), at this time of day
+    proposal_reminder_days: int = Field(default=3, ge=0, le=60)
+    proposal_reminder_time: str = "09:00"
+    # 逾期提案周报: 1 = Monday … 7 = Sunday, 0 = off
+    overdue_digest_weekday: int = Field(default=1, ge=0, le=7)
+    overdue_digest_time: str = "09:00"
 
     birthday_time_ok = field_validator("birthday_time")(_clock)
+    reminder_times_ok = field_validator("proposal_reminder_time", "overdue_digest_time")(_clock)
+
+    @field_validator("event_reminder_hours")
+    @classmethod
+    def _reminder_hours(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= hours <= 720 for hours in value):
+            raise ValueError("each reminder is 1 to 720 hours before the start, e.g. [24, 2]")
+        if len(set(value)) != len(value):
+            raise ValueError("a reminder time is listed twice")
+        return sorted(value, reverse=True)
 
 
 # Festival keys of [holidays."<key>"], as in scheduler.calendar.KEYS (a test keeps them equal).

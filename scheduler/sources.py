@@ -1,16 +1,20 @@
 """Every kind of scheduled message, as a list of sources (see :mod:`scheduler.occasions`).
 
-To add one (e.g. event reminders), write a small module with a class that has a ``name``
+To add one, write a small module with a class that has a ``name``
 and the two methods of ``scheduler.occasions.Source``, and add an instance here.
 """
 
 from __future__ import annotations
 
 from scheduler.birthdays import Birthdays
+from scheduler.event_reminders import EventReminders
 from scheduler.holiday_notices import HolidayNotices
 from scheduler.occasions import Source
+from scheduler.proposal_reminders import OverdueDigest, ProposalDeadlines
 
-SOURCES: tuple[Source, ...] = (HolidayNotices(), Birthdays())
+SOURCES: tuple[Source, ...] = (
+    HolidayNotices(), Birthdays(), EventReminders(), ProposalDeadlines(), OverdueDigest(),
+)
 
 
 def source_named(name: str, sources: tuple[Source, ...] = SOURCES) -> Source:
