@@ -82,7 +82,7 @@ def message(sender: str, words: str, message_id: str) -> Incoming:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     n, c = args.members, args.concurrency

@@ -55,7 +55,7 @@ async def write_one_row(ctx: Context, args: str) -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=4000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     n, c = args.messages, args.concurrency
     with tempfile.TemporaryDirectory() as tmp:

@@ -13,7 +13,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from models.base import execute_core, snapshot, table_of
+from models.base import snapshot, table_of
 from models.fixed_sql import FixedSelect
 from models.org import Account, Branch, Member, MemberRole, Role
 from models.records import DialogState
@@ -36,12 +36,12 @@ _ACCOUNT_OF_MEMBER = (
     .where(col(Account.channel) == bindparam("channel"))
     .where(col(Account.member_id) == bindparam("member_id"))
 )
-_CHANNELS_OF_MEMBER = (
-    select(Account.channel)
+_CHANNELS_OF_MEMBER = FixedSelect(
+    core_select(col(Account.channel))
     .where(col(Account.member_id) == bindparam("member_id"))
     .order_by(col(Account.channel))
 )
-_BRANCH_NAME = select(Branch.name).where(col(Branch.id) == bindparam("branch_id"))
+_BRANCH_NAME = FixedSelect(core_select(col(Branch.name)).where(col(Branch.id) == bindparam("branch_id")))
 
 
 # Who sent a message, and whether they have a dialog open in that chat, in one
@@ -135,9 +135,9 @@ async def account_of_member(session: AsyncSession, member_id: int, channel: str)
 
 
 async def channels_of_member(session: AsyncSession, member_id: int) -> list[str]:
-    return list((await execute_core(session, _CHANNELS_OF_MEMBER, {"member_id": member_id})).scalars())
+    return [channel for channel, in await _CHANNELS_OF_MEMBER.rows(session, {"member_id": member_id})]
 
 
 async def branch_name(session: AsyncSession, branch_id: int) -> str:
-    name: str | None = (await execute_core(session, _BRANCH_NAME, {"branch_id": branch_id})).scalar()
-    return name or ""
+    rows = await _BRANCH_NAME.rows(session, {"branch_id": branch_id})
+    return str(rows[0][0]) if rows else ""
