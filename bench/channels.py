@@ -59,7 +59,7 @@ SERVER = """
 import asyncio, json, sys
 from aiohttp import web
 from sqlalchemy import insert
-from bot.app import create_app
+from bot.app import create_app, for_serving
 from bot.appkeys import REGISTRY
 from bot.config import load_settings
 from bot.registry import Command
@@ -94,7 +94,7 @@ async def write_one_row(ctx, args):
     await ctx.audit("bench", "bench", after=args)
     return "已记录"
 
-app = create_app(settings)
+app = for_serving(create_app(settings))
 app[REGISTRY].add(Command(name="记录", handler=write_one_row, summary="写一行", usage="记录 <内容>",
                           example="记录 1"))
 web.run_app(app, host="127.0.0.1", port=settings.server.port,

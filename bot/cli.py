@@ -33,13 +33,13 @@ def _logging(settings: Settings, *, quiet: bool = False) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app import create_app, for_serving
 
     settings = _settings(args)
     _logging(settings)
     host, port = settings.server.host, settings.server.port
     web.run_app(
-        create_app(settings), host=host, port=port, access_log=None,
+        for_serving(create_app(settings)), host=host, port=port, access_log=None,
         print=lambda _msg: logger.info("serving on http://%s:%s", host, port),
     )
     return 0

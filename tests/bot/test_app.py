@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import create_app
+from bot.app import create_app, for_serving
 from bot.appkeys import DB, PIPELINE
 from bot.config import Settings
 from tests.factories import make_settings, message
@@ -60,3 +61,15 @@ async def test_unknown_paths_are_404(aiohttp_client: Any, tmp_path: Path) -> Non
     client: TestClient = await aiohttp_client(create_app(_settings(tmp_path)))
     assert (await client.get("/nope")).status == 404
     assert (await client.post("/healthz", data=b"x" * 100_000)).status in (405, 413)
+
+
+async def test_a_serving_app_keeps_start_up_objects_out_of_garbage_collection(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    gc.unfreeze()
+    try:
+        client: TestClient = await aiohttp_client(for_serving(create_app(_settings(tmp_path))))
+        assert (await client.get("/healthz")).status == 200
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
