@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -23,10 +24,15 @@ from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from handlers import build_registry
 from models import migrate
+from models.base import utcnow
 from models.db import Database
+from models.housekeeping import prune
 from scheduler.runner import scheduler_ctx
 
 logger = logging.getLogger(__name__)
+
+HOUSEKEEPING_FIRST_SECONDS = 30.0
+HOUSEKEEPING_SECONDS = 3600.0
 
 
 
@@ -80,6 +86,32 @@ async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
     await worker.stop()
 
 
+async def _housekeeping(app: web.Application) -> None:
+    settings = app[SETTINGS]
+    await asyncio.sleep(HOUSEKEEPING_FIRST_SECONDS)
+    while True:
+        try:
+            pruned = await prune(
+                app[DB], utcnow(), keep_inbound_days=settings.database.keep_inbound_days,
+                dialog_idle_minutes=settings.dialog.idle_timeout_minutes,
+            )
+            if pruned.total:
+                logger.info("housekeeping: removed %d dedup record(s), %d expired link(s), "
+                            "%d idle dialog(s)", pruned.inbound, pruned.links, pruned.dialogs)
+        except Exception:
+            logger.exception("housekeeping failed; it runs again in an hour")
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+
+async def _housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Prunes old bookkeeping rows (``models.housekeeping``) shortly after start and hourly."""
+    task = asyncio.create_task(_housekeeping(app))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _tasks_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     tasks: set[asyncio.Future[Any]] = app[TASKS]
@@ -128,6 +160,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_http_ctx)
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_outbox_ctx)
+    app.cleanup_ctx.append(_housekeeping_ctx)
     app.cleanup_ctx.append(_tasks_ctx)
     if settings.scheduler.enabled:
         app.cleanup_ctx.append(scheduler_ctx)

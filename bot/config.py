@@ -52,6 +52,7 @@ class ServerSettings(Section):
 
 class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///data/unionbot.db"
+    keep_inbound_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("url")
     @classmethod

@@ -64,6 +64,7 @@ def test_postgres_url_gets_the_async_driver() -> None:
         ({"wechat_mp": {"enabled": True}}, "wechat_mp: 'token' must be set"),
         ({"wecom": {"encoding_aes_key": "short"}}, "wecom: encoding_aes_key must be the 43"),
         ({"security": {"replay_window_seconds": -1}}, "security.replay_window_seconds"),
+        ({"database": {"keep_inbound_days": 0}}, "database.keep_inbound_days"),
     ],
 )
 def test_invalid_values_name_the_key(data: dict[str, object], message: str) -> None:
