@@ -37,8 +37,14 @@ def _sqlite(session: AsyncSession) -> tuple[sqlite3.Connection, Dialect] | None:
 
 
 async def _begun(session: AsyncSession) -> None:
-    if not session.in_transaction():
-        await session.connection()  # opens the session's savepoint first
+    """Make SQLAlchemy emit what it has deferred before a statement of ours runs.
+
+    The savepoints of the writer's session, and of any ``begin_nested()`` inside it,
+    are sent to the database only when a connection is asked for; a raw statement
+    sent before that would land outside them and survive their rollback. Asking
+    also refuses a session whose transaction has already failed.
+    """
+    await session.connection()
 
 
 def _run(connection: sqlite3.Connection, sql: str, args: list[Any]) -> sqlite3.Cursor:
@@ -72,8 +78,8 @@ class FixedSelect:
                 sql=compiled.string,
                 params=tuple(compiled.positiontup),
                 defaults=dict(compiled.params),
-                binds={bind.key: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                       for bind in compiled.binds.values()},
+                binds={name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                       for bind, name in compiled.bind_names.items()},
                 results=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                               for column in self.statement.selected_columns),
             )

@@ -79,3 +79,39 @@ async def test_selects_convert_values_like_sqlalchemy(db: Database) -> None:
     member_id, name, born, active, created = row
     assert (name, born, active, created) == ("张三", date(1980, 2, 29), True, FRACTION)
     assert isinstance(member_id, int) and isinstance(active, bool)
+
+
+async def test_a_fixed_insert_in_a_nested_block_is_rolled_back_with_it(db: Database) -> None:
+    async with db.write() as session:
+        with pytest.raises(ValueError):
+            async with session.begin_nested():
+                await AUDIT.run(session, audit_row(FRACTION, "nested"))
+                raise ValueError
+        await AUDIT.run(session, audit_row(FRACTION, "kept"))
+    async with db.read() as session:
+        rows = await session.execute(text("SELECT target FROM audit_log"))
+        assert list(rows.scalars()) == ["kept"]
+
+
+async def test_a_fixed_insert_after_pending_orm_work_is_rolled_back_with_it(db: Database) -> None:
+    with pytest.raises(ValueError):
+        async with db.write() as session:
+            session.add(Branch(name="甲"))
+            await AUDIT.run(session, audit_row(FRACTION, "gone"))
+            raise ValueError
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT count(*) FROM audit_log"))).scalar() == 0
+        assert (await session.execute(text("SELECT count(*) FROM branch"))).scalar() == 0
+
+
+async def test_selects_convert_literal_values_too(db: Database) -> None:
+    query = FixedSelect(select(_m.c.name).where(_m.c.created_at <= WHOLE_SECOND))
+    async with db.write() as session:
+        branch = Branch(name="计算机学院分工会")
+        session.add(branch)
+        await session.flush()
+        session.add(Member(staff_no="1", name="早", branch_id=branch.id or 0, created_at=WHOLE_SECOND))
+        session.add(Member(staff_no="2", name="晚", branch_id=branch.id or 0,
+                           created_at=FRACTION.replace(microsecond=999999)))
+    async with db.write() as session:
+        assert await query.rows(session, {}) == [("早",)]

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
+from models import group_commit
 from models.db import Database
 from models.group_commit import GroupCommitWriter
 
@@ -138,3 +139,25 @@ async def test_pending_work_is_committed_on_dispose(tmp_path: Any) -> None:
     again = Database(f"sqlite+aiosqlite:///{tmp_path}/d.db")
     assert await names(again) == ["甲"]
     await again.dispose()
+
+
+async def test_a_stopped_flusher_does_not_strand_later_writers(sqlite_db: Database) -> None:
+    first = asyncio.create_task(add(sqlite_db, "甲"))
+    await asyncio.sleep(0)  # the writer is done; its batch waits for the flusher
+    writer = sqlite_db._writer
+    assert writer is not None and writer._batch is not None
+    flusher = writer._batch.flusher
+    assert flusher is not None
+    flusher.cancel()
+    await asyncio.wait_for(add(sqlite_db, "乙"), 5)
+    await asyncio.wait_for(first, 5)
+    assert await names(sqlite_db) == ["甲", "乙"]
+
+
+async def test_an_old_batch_takes_no_more_writers(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(group_commit, "MAX_BATCH_SECONDS", 0.0)
+    commits = count_commits(sqlite_db)
+    await asyncio.gather(*(add(sqlite_db, f"分工会{i}") for i in range(4)))
+    assert len(commits) == 4
