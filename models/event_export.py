@@ -17,10 +17,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import openpyxl
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.event_queries import RosterLine, roster
@@ -87,6 +83,13 @@ def _text(value: str) -> str:
 
 
 def to_xlsx(head: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str) -> bytes:
+    # Imported here rather than with the module: openpyxl takes ~150 ms to load,
+    # which every start of the server would pay for a file it may never build.
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = openpyxl.Workbook(write_only=True)
     worksheet = workbook.create_sheet(title=_UNSAFE_NAME.sub("_", sheet)[:31] or "名单")
     worksheet.freeze_panes = "A2"
@@ -100,19 +103,19 @@ def to_xlsx(head: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str) -> b
         titles.append(cell)
     worksheet.append(titles)
     for row in rows:
-        worksheet.append([_xlsx_cell(worksheet, value) for value in row])
+        worksheet.append([_xlsx_cell(worksheet, value, WriteOnlyCell) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _xlsx_cell(worksheet: Any, value: Any) -> Any:
+def _xlsx_cell(worksheet: Any, value: Any, make_cell: Any) -> Any:
     if isinstance(value, datetime):
-        cell = WriteOnlyCell(worksheet, value=value)
+        cell = make_cell(worksheet, value=value)
         cell.number_format = "yyyy-mm-dd hh:mm"
         return cell
     if isinstance(value, str):
-        cell = WriteOnlyCell(worksheet, value=_text(value))
+        cell = make_cell(worksheet, value=_text(value))
         cell.data_type = "s"  # never a formula, whatever the text starts with
         return cell
     return value
