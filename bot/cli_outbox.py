@@ -22,20 +22,20 @@ from bot.metrics import Metrics
 from models.base import execute_core, table_of, utcnow
 from models.db import Database
 from models.org import Branch
-from models.outbox import DEAD, SENT, STATUSES, UNKNOWN, OutboxMessage
+from models.outbox import DEAD, RECALLED, SENT, STATUSES, UNKNOWN, OutboxMessage
 from models.records import AuditLog
 
 STATUS_LABELS = {"queued": "排队", "sending": "发送中", "sent": "已发送", "dead": "失败",
-                 "unknown": "结果未知"}
+                 "unknown": "结果未知", "recalled": "已撤销"}
 
 
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     from bot.cli import run_async
 
-    outbox = verbs.add_parser("outbox", help="发件箱：排队、已发送、失败的消息")
+    outbox = verbs.add_parser("outbox", help="发件箱：排队、已发送、失败、已撤销的消息")
     outbox_verbs = outbox.add_subparsers(dest="outbox_verb", required=True, metavar="VERB")
     show = outbox_verbs.add_parser("list", parents=[common], help="列出最近的消息")
-    show.add_argument("--status", choices=STATUSES, help="只看某种状态（dead = 失败）")
+    show.add_argument("--status", choices=STATUSES, help="只看某种状态（dead = 失败，recalled = 已撤销）")
     show.add_argument("--limit", type=int, default=50, help="最多列出几条（默认 50）")
     show.set_defaults(func=run_async(_list))
     again = outbox_verbs.add_parser("retry", parents=[common], help="把失败或结果未知的消息重新排队")
@@ -71,6 +71,9 @@ async def _retry(settings: Settings, db: Database, args: argparse.Namespace) -> 
     result = await retry(db, args.id)
     if result is None:
         print(f"没有编号为 {args.id} 的消息。", file=sys.stderr)
+        return 1
+    if result["after"] == RECALLED:
+        print(f"消息 {args.id} 已撤销，不能重发：{result['reason'] or '内容已经过时'}。")
         return 1
     if result["after"] != "queued":
         print(f"消息 {args.id} 的状态是「{STATUS_LABELS[result['before']]}」，不需要重发。")
@@ -149,7 +152,7 @@ async def _deliver(settings: Settings, db: Database, key: str, total: int, wait:
             await worker.run_once()
             async with db.read() as session:
                 counts = dict((await session.execute(_MINE, {"prefix": f"broadcast:{key}:"})).tuples().all())
-            done = sum(counts.get(status, 0) for status in (SENT, DEAD, UNKNOWN))
+            done = sum(counts.get(status, 0) for status in (SENT, DEAD, UNKNOWN, RECALLED))
             progress(done, total)
             if done >= total or loop.time() >= deadline:
                 if done < total:
@@ -164,7 +167,7 @@ async def _report(db: Database, key: str, unreachable: list[tuple[Any, str]]) ->
         failed = list(await session.scalars(
             select(OutboxMessage)
             .where(col(OutboxMessage.key).startswith(f"broadcast:{key}:"))
-            .where(col(OutboxMessage.status).in_((DEAD, UNKNOWN)))
+            .where(col(OutboxMessage.status).in_((DEAD, UNKNOWN, RECALLED)))
             .order_by(col(OutboxMessage.id))
         ))
     if not failed and not unreachable:

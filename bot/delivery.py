@@ -11,7 +11,9 @@ The lifecycle of a row: ``queued`` → ``sending`` (leased for ``lease_seconds``
 ran out belongs to a worker that died between sending and marking: it is requeued only
 for senders whose platform drops duplicates by itself (``idempotent``); otherwise it is
 marked ``unknown`` and an operator decides (``unionbot outbox retry <id>``). The window in
-which that can happen is the time of one HTTP request.
+which that can happen is the time of one HTTP request. A ``queued`` row may be ``recalled``
+(``bot.outbox.recall``) before it is claimed: the worker never touches it again and
+``retry`` refuses it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from bot.metrics import Metrics
 from bot.outbox import Target, TargetKind
 from models.base import execute_core, table_of, utcnow
 from models.db import Database
-from models.outbox import DEAD, QUEUED, SENDING, SENT, UNKNOWN, OutboxMessage
+from models.outbox import DEAD, QUEUED, RECALLED, SENDING, SENT, UNKNOWN, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +135,7 @@ _LEASE = (
     .values(status=SENDING, lease_until=bindparam("lease_until"), attempts=_table.c.attempts + 1)
 )
 _POSTPONE = (
-    update(_table).where(_table.c.id == bindparam("row_id"))
+    update(_table).where(_table.c.id == bindparam("row_id"), _table.c.status == QUEUED)
     .values(next_attempt_at=bindparam("at"))
 )
 _FINISH = (
@@ -296,7 +298,10 @@ def _kind(value: str) -> TargetKind:
 
 
 async def retry(db: Database, row_id: int) -> dict[str, Any] | None:
-    """Queue a dead, unknown or waiting message again now (``unionbot outbox retry``)."""
+    """Queue a dead, unknown or waiting message again now (``unionbot outbox retry``).
+
+    A sent message stays sent, and a recalled one stays recalled: what it says is out of
+    date (``reason`` tells why it was recalled)."""
     async with db.write() as session:
         row = await session.get(OutboxMessage, row_id)
         if row is None:
@@ -304,7 +309,10 @@ async def retry(db: Database, row_id: int) -> dict[str, Any] | None:
         before = row.status
         if row.status in (QUEUED, DEAD, UNKNOWN):
             row.status, row.next_attempt_at, row.attempts = QUEUED, utcnow(), 0
-        return {"id": row_id, "before": before, "after": row.status}
+        found = {"id": row_id, "before": before, "after": row.status}
+        if row.status == RECALLED:
+            found["reason"] = row.last_error
+        return found
 
 
 _LIST = select(OutboxMessage).order_by(col(OutboxMessage.id).desc())

@@ -3,6 +3,8 @@
 A message is queued inside the caller's transaction, so it is sent exactly when the work
 that caused it commits. Each row has an idempotency key; queueing the same key twice
 keeps the first row, so a rerun never sends twice. ``bot.delivery`` sends the rows.
+``recall`` takes back queued rows that would now say something wrong (a reminder of an
+event that moved): they are kept, marked ``recalled``, so their keys still count as used.
 
 Which platform can push to what is fixed by the platforms themselves (DESIGN §4):
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Insert, bindparam, select
+from sqlalchemy import Insert, Integer, String, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -31,7 +33,7 @@ from bot.messages import Reply
 from bot.render import say
 from models.base import execute_core, table_of, utcnow
 from models.org import Account, Chat
-from models.outbox import OutboxMessage
+from models.outbox import QUEUED, RECALLED, OutboxMessage
 
 TargetKind = Literal["user", "group", "robot"]
 
@@ -119,6 +121,35 @@ async def enqueue(
         "next_attempt_at": not_before or now, "created_at": now,
     })
     return bool(result.rowcount)
+
+
+_outbox = table_of(OutboxMessage)
+# An exact prefix test, the same on SQLite and PostgreSQL: LIKE ignores case on SQLite and
+# treats _ and % as wildcards; a range (key >= prefix) follows PostgreSQL's collation.
+_RECALL = (
+    update(_outbox)
+    .where(_outbox.c.status == QUEUED)
+    .where(func.substr(_outbox.c.key, 1, bindparam("length", type_=Integer))
+           == bindparam("prefix", type_=String))
+    .values(status=RECALLED, last_error=bindparam("reason"), next_attempt_at=bindparam("now"),
+            lease_until=None)
+)
+
+
+async def recall(session: AsyncSession, key_prefix: str, reason: str) -> int:
+    """Take back, in the caller's transaction, the queued messages whose key starts with
+    ``key_prefix``; ``reason`` (one Chinese sentence) is kept as their ``last_error``.
+
+    Only rows still waiting are recalled: one being sent at this moment goes out (or fails)
+    as it would have. End the prefix with a separator (``event:A1:start-``, not ``event:A1``)
+    so that it cannot take in other keys (``event:A12:…``). Returns how many were recalled.
+    """
+    if not key_prefix:
+        raise ValueError("an empty prefix would recall the whole outbox")
+    result = await execute_core(session, _RECALL, {
+        "prefix": key_prefix, "length": len(key_prefix), "reason": reason[:500], "now": utcnow(),
+    })
+    return int(result.rowcount)
 
 
 _ACCOUNTS = select(col(Account.channel), col(Account.external_id)).where(

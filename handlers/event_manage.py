@@ -2,7 +2,8 @@
 
 Changing the time or place tells everyone signed up (privately) and the audience's
 group chats; raising the capacity promotes from the waitlist; calling the event off
-tells everyone signed up and the chats.
+tells everyone signed up and the chats. Either way the reminders of the old time still
+waiting in the outbox are recalled in the same transaction.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from handlers.event_text import (
 from models.event_admin import Modification, cancel_event, modify_event
 from models.event_queries import participants
 from models.events import Event, EventRefusal
+from scheduler.event_reminders import recall_reminders
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +113,9 @@ async def modify_command(ctx: Context, args: str) -> str:
         return say_events("nothing_changed", code=event.code)
     await ctx.audit("event.modify", f"event:{event.code}", before=result.before, after=result.after)
     assert event.id is not None
+    if result.moved:  # the old time's reminders waiting in the outbox would now mislead
+        recalled = await recall_reminders(ctx.session, event.code, moved_from=result.before["starts_at"])
+        logger.info("event %s moved; %d queued reminder(s) of the old time recalled", event.code, recalled)
     shown = await view(ctx, event)
     told, unreachable, report = await _tell_moved(ctx, event, shown, result)
     promoted_names = await names_of(ctx, (p.member_id for p in result.promoted))
@@ -171,6 +176,7 @@ async def cancel_command(ctx: Context, args: str) -> str:
         )
     except EventRefusal as exc:
         raise refused(ctx, exc) from None
+    recalled = await recall_reminders(ctx.session, event.code)
     await ctx.audit(
         "event.cancel", f"event:{event.code}", before={"status": before},
         after={"status": event.status, "reason": reason, "signed_up": len(people)},
@@ -185,7 +191,8 @@ async def cancel_command(ctx: Context, args: str) -> str:
     report = await tell_chats(
         ctx, event, what="cancelled", text=say_events("cancelled_announcement", v=shown, reason=reason)
     )
-    logger.info("event %s cancelled; %d signed up", event.code, len(people))
+    logger.info("event %s cancelled; %d signed up, %d queued reminder(s) recalled",
+                event.code, len(people), recalled)
     return say_events(
         "event_cancelled_ok", v=shown, reason=reason, total=len(people),
         told=len(people) - len(unreachable), report=report, unreachable=unreachable,

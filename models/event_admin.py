@@ -157,6 +157,7 @@ async def modify_event(
     changed = tuple(name for name in after if after[name] != before[name])
     if any(name in MOVING_FIELDS for name in changed):
         event.revision += 1
+        event.moved_at = now
     event.updated_at = now
     await session.flush()
     promoted = await promote(session, event, now) if "capacity" in changed else ()

@@ -69,6 +69,7 @@ class Event(SQLModel, table=True):
     status: str = Field(default=OPEN, max_length=16)
     cancel_reason: str | None = Field(default=None, max_length=200)
     revision: int = 0  # counts changes of time or place, for notification keys
+    moved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # last change of time or place
     # kept with every sign-up change, under the event's row lock (models.event_signups)
     places_taken: int = 0  # persons holding a place, guests included
     confirmed_count: int = 0  # sign-ups holding a place

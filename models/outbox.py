@@ -14,7 +14,8 @@ SENDING = "sending"  # a worker holds it until ``lease_until``
 SENT = "sent"
 DEAD = "dead"  # gave up: permanent error or too many attempts (``last_error`` says why)
 UNKNOWN = "unknown"  # the sender died mid-send; not resent blindly, an operator decides
-STATUSES = (QUEUED, SENDING, SENT, DEAD, UNKNOWN)
+RECALLED = "recalled"  # taken back while queued, never sent (``last_error`` says why); final
+STATUSES = (QUEUED, SENDING, SENT, DEAD, UNKNOWN, RECALLED)
 
 
 class OutboxMessage(SQLModel, table=True):

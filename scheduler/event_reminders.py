@@ -7,10 +7,12 @@ to withdrawn sign-ups — and tells them the event, its time and place in the un
 zone, the party size when they bring guests, and how to withdraw (取消报名 A12).
 
 A reminder is left out when its time lies before the event was created, and, for an
-event whose time or place was changed, before that change: the change notice has just
-told everyone. One caught up after a downtime is sent only while the event has not begun.
+event whose time or place was changed, before the last such change (``moved_at``): the
+change notice has just told everyone. Other edits (capacity, note, audience) leave the
+reminders alone. One caught up after a downtime is sent only while the event has not begun.
 The start time is part of every key, so an event that moves gets new reminders for its
-new time and the old time's are no longer planned.
+new time and the old time's are no longer planned; ``recall_reminders`` takes back the
+old time's reminders still waiting in the outbox when the event moves or is cancelled.
 
 Participants are read with one query for every event of the window (a whole year when
 planning), shared by the window's occasions and read again in each new transaction.
@@ -22,14 +24,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Reply
-from bot.outbox import Target
+from bot.outbox import Target, recall
 from bot.render import say
 from models.base import table_of
 from models.events import CANCELLED, CONFIRMED, Event, Signup, code_of
@@ -50,7 +52,7 @@ _IN_WINDOW = (
 )
 _EVENTS = (
     select(_e.c.id, _e.c.number, _e.c.title, _e.c.place, _e.c.starts_at, _e.c.ends_at,
-           _e.c.created_at, _e.c.updated_at, _e.c.revision)
+           _e.c.created_at, _e.c.moved_at)
     .where(*_IN_WINDOW)
     .order_by(_e.c.starts_at, _e.c.number)
 )
@@ -122,9 +124,29 @@ class Reminder:
     window: Window
 
 
+def reminder_prefix(code: str, starts_at: datetime | None = None) -> str:
+    """The beginning of the keys of an event's reminders: of those for one start time
+    (``event:A12:start-20270501T0600Z:remind-``) or, without one, of all (``event:A12:start-``).
+    Both end in a separator, so A1's never take in A12's."""
+    if starts_at is None:
+        return f"event:{code}:start-"
+    return f"event:{code}:start-{starts_at.astimezone(UTC):%Y%m%dT%H%MZ}:remind-"
+
+
 def occasion_key(code: str, starts_at: datetime, hours: int) -> str:
     """``event:A12:start-20270501T0600Z:remind-24h``."""
-    return f"event:{code}:start-{starts_at:%Y%m%dT%H%MZ}:remind-{hours}h"
+    return f"{reminder_prefix(code, starts_at)}{hours}h"
+
+
+async def recall_reminders(session: AsyncSession, code: str, *, moved_from: datetime | None = None) -> int:
+    """Take back the event's reminders still waiting in the outbox, in the caller's transaction:
+    those for the start time ``moved_from`` when the event moved, all of them when it was
+    called off. Returns how many were taken back."""
+    if moved_from is not None:
+        reason = say(TEMPLATE, "event_moved_recalled", code=code)
+    else:
+        reason = say(TEMPLATE, "event_cancelled_recalled", code=code)
+    return await recall(session, reminder_prefix(code, moved_from), reason)
 
 
 class EventReminders:
@@ -141,11 +163,11 @@ class EventReminders:
         tz = world.tz
         found = []
         for row in rows.tuples():
-            event_id, number, title, place, starts_at, ends_at, created_at, updated_at, moved = row
+            event_id, number, title, place, starts_at, ends_at, created_at, moved_at = row
             code = code_of(number)
             for before in hours:
                 due = starts_at - timedelta(hours=before)
-                if not start < due <= end or due < created_at or (moved and due < updated_at):
+                if not start < due <= end or due < created_at or (moved_at is not None and due < moved_at):
                     continue
                 found.append(Occasion(
                     key=occasion_key(code, starts_at, before), source=SOURCE, due_at=due,

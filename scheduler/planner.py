@@ -49,7 +49,7 @@ def grace(world: World) -> timedelta:
 
 
 async def queued_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
-    """Which of ``keys`` the outbox holds (queued, sent or failed)."""
+    """Which of ``keys`` the outbox holds, whatever their status (queued, sent, failed, recalled)."""
     wanted = sorted(set(keys))
     found: set[str] = set()
     for i in range(0, len(wanted), CHUNK):

@@ -5,7 +5,9 @@ deadline (答复期限), at ``proposal_reminder_time``, the 承办人 of every d
 it (主办 or 协办) get a private reminder — while the proposal is 办理中 and their department
 has not answered in the current handling round. A 承办人 gets one message listing every
 proposal of their department due that day. Proposals accepted after the reminder time
-are left out: the assignment notice has just told the department.
+are left out: the assignment notice has just told the department. A reminder caught up
+late counts the days left from the day it really goes out, and is dropped once the deadline
+has passed (the overdue digest takes over).
 
 Overdue digest: on ``overdue_digest_weekday`` at ``overdue_digest_time`` the officers of
 the union (校工会干部) get the list of proposals past their deadline whose lead
@@ -139,7 +141,6 @@ def _waiting(first: date, last: date) -> Callable[[AsyncSession], Awaitable[Wait
 @dataclass(frozen=True, slots=True)
 class DeadlineOccasion:
     deadline: date
-    day: date  # the day the reminder goes out
     waiting: PerSession[Waiting]
 
 
@@ -165,12 +166,15 @@ class ProposalDeadlines:
                 found.append(Occasion(
                     key=f"proposal:deadline-{deadline.isoformat()}", source=DEADLINE_SOURCE, due_at=due,
                     title=say(TEMPLATE, "deadline_title", deadline=deadline, days=days),
-                    payload=DeadlineOccasion(deadline, day, waiting),
+                    payload=DeadlineOccasion(deadline, waiting),
                 ))
         return found
 
     async def deliveries(self, world: World, occasion: Occasion) -> list[Delivery]:
         item: DeadlineOccasion = occasion.payload
+        today = max(world.now, occasion.due_at).astimezone(world.tz).date()  # when it goes out
+        if today > item.deadline:  # caught up too late: the deadline has passed
+            return []
         waiting = await item.waiting.get(world.session)
         by_department: dict[str, list[Item]] = defaultdict(list)
         for decided_at, department, proposal in waiting.items.get(item.deadline, ()):
@@ -187,24 +191,24 @@ class ProposalDeadlines:
             result.append(Delivery(
                 key=f"{occasion.key}:member:{member_id}", label=f"{name}（{staff_no}，{department}）",
                 target=target, problem=None if target else problem,
-                compose=self._composer(name, department, item, by_department[department]),
+                compose=self._composer(name, department, item.deadline, today, by_department[department]),
             ))
         staffed = {department for _, department, _, _ in handlers}
         for department in sorted(set(by_department) - staffed):
             result.append(Delivery(
                 key=f"{occasion.key}:department:{department}:nobody", label=department, target=None,
-                compose=self._composer("", department, item, by_department[department]),
+                compose=self._composer("", department, item.deadline, today, by_department[department]),
                 problem=say(TEMPLATE, "no_handler", department=department),
             ))
         return result
 
     @staticmethod
     def _composer(
-        name: str, department: str, item: DeadlineOccasion, items: list[Item]
+        name: str, department: str, deadline: date, today: date, items: list[Item]
     ) -> Callable[[], Reply]:
         def compose() -> Reply:
             return _clean(say(TEMPLATE, "deadline_reminder", name=name, department=department,
-                              deadline=item.deadline, today=item.day, items=items))
+                              deadline=deadline, today=today, items=items))
 
         return compose
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bot.messages import Reply
+from bot.outbox import recall
+from models.db import Database
+from models.outbox import OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "roster.csv"
@@ -112,6 +118,32 @@ def test_outbox_list_and_retry_on_an_empty_outbox(workdir: Path) -> None:
     again = unionbot(workdir, "outbox", "retry", "5")
     assert again.returncode == 1
     assert again.stderr.strip() == "没有编号为 5 的消息。"
+
+
+async def _recalled_reminder(workdir: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{workdir}/data/unionbot.db")
+    async with db.write() as session:
+        for key in ("event:A1:start-20270501T0600Z:remind-24h:member:3", "birthday:2027-05-01:member:4"):
+            session.add(OutboxMessage(key=key, channel="onebot", target_kind="user", target="9001",
+                                      payload=Reply("提醒").to_json()))
+    async with db.write() as session:
+        await recall(session, "event:A1:start-", "活动 A1 已取消，提醒已作废，不再发送")
+    await db.dispose()
+
+
+def test_a_recalled_message_is_listed_with_its_reason_and_not_retried(workdir: Path) -> None:
+    assert unionbot(workdir, "db", "upgrade").returncode == 0
+    asyncio.run(_recalled_reminder(workdir))
+    listed = unionbot(workdir, "outbox", "list", "--status", "recalled")
+    assert listed.returncode == 0, listed.stderr
+    first, second = listed.stdout.rstrip().splitlines()
+    assert first.split()[:3] == ["1", "已撤销", "onebot:user:9001"]
+    assert first.endswith("event:A1:start-20270501T0600Z:remind-24h:member:3")
+    assert second.strip() == "活动 A1 已取消，提醒已作废，不再发送"
+    again = unionbot(workdir, "outbox", "retry", "1")
+    assert again.returncode == 1
+    assert again.stdout.strip() == "消息 1 已撤销，不能重发：活动 A1 已取消，提醒已作废，不再发送。"
+    assert unionbot(workdir, "outbox", "retry", "2").returncode == 0
 
 
 def test_broadcast_needs_a_roster_and_a_chat(workdir: Path) -> None:

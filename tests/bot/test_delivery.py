@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import pytest
@@ -19,7 +22,7 @@ from bot.delivery import (
     retry,
 )
 from bot.messages import Reply
-from bot.outbox import Target, enqueue
+from bot.outbox import Target, enqueue, recall
 from models.base import utcnow
 from models.db import Database
 from models.outbox import OutboxMessage
@@ -246,3 +249,51 @@ async def test_only_kinds_the_platform_deduplicates_are_resent_after_a_cut(db: D
     await worker(db, sender).run_once()
     assert [key for _, _, key in sender.sent] == ["u"]
     assert [(key, status) for key, status, _, _ in await state(db)] == [("u", "sent"), ("g", "unknown")]
+
+
+async def test_a_recalled_message_is_never_sent_and_cannot_be_retried(db: Database) -> None:
+    await queue(db, ("event:A1:start-x:remind-24h:member:1", USER), ("b", USER))
+    async with db.write() as session:
+        await recall(session, "event:A1:start-x:", "活动 A1 已取消，提醒已作废")
+    sender = FakeSender()
+    assert await worker(db, sender).run_once() == 1
+    assert [key for _, _, key in sender.sent] == ["b"]
+    assert await retry(db, 1) == {
+        "id": 1, "before": "recalled", "after": "recalled", "reason": "活动 A1 已取消，提醒已作废",
+    }
+    await worker(db, sender).run_once()
+    assert [key for _, _, key in sender.sent] == ["b"]
+    assert [(r.key, r.last_error) for r in await listing(db, status="recalled")] == [
+        ("event:A1:start-x:remind-24h:member:1", "活动 A1 已取消，提醒已作废"),
+    ]
+
+
+class RecallAfterClaimRead:
+    """A database on which the event is called off between the worker reading what is due
+    and leasing it (its second read, after the one for expired leases)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db, self.reads = db, 0
+
+    def write(self) -> Any:
+        return self.db.write()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Any]:
+        async with self.db.read() as session:
+            yield session
+        self.reads += 1
+        if self.reads == 2:
+            async with self.db.write() as session:
+                await recall(session, "event:A1:", "活动 A1 已取消")
+
+
+async def test_a_message_recalled_while_the_worker_picks_it_up_is_not_sent(db: Database) -> None:
+    await queue(db, ("event:A1:remind", USER), ("b", USER))
+    sender = FakeSender()
+    racing = OutboxWorker(db=RecallAfterClaimRead(db), settings=SETTINGS, senders={"onebot": sender})  # type: ignore[arg-type]
+    assert await racing.run_once() == 1
+    assert [key for _, _, key in sender.sent] == ["b"]
+    assert [(key, status) for key, status, _, _ in await state(db)] == [
+        ("event:A1:remind", "recalled"), ("b", "sent"),
+    ]

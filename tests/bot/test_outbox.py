@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.messages import Reply
-from bot.outbox import Target, Unreachable, enqueue, notify_member, unreachable_reason
+from bot.outbox import Target, Unreachable, enqueue, notify_member, recall, unreachable_reason
 from models.db import Database
 from models.outbox import OutboxMessage
 from tests.factories import make_member, make_settings
@@ -85,3 +85,49 @@ async def test_a_key_over_255_characters_is_a_programming_error(db: Database) ->
                           target=Target("onebot", "user", "1"), reply=Reply("x"))
         count = await session.scalar(select(func.count()).select_from(OutboxMessage))
     assert count == 0
+
+
+async def test_recall_takes_back_only_queued_messages_whose_key_starts_exactly_so(db: Database) -> None:
+    target = Target("onebot", "user", "1")
+    keys = [
+        "event:A1:start-20270501T0600Z:remind-24h:member:1",
+        "event:A1:start-20270501T0600Z:remind-24h:member:2",  # being sent
+        "event:A1:start-20270501T0600Z:remind-24h:member:3",  # sent
+        "event:A1:start-20270503T0600Z:remind-24h:member:1",  # another start time
+        "event:A12:start-20270501T0600Z:remind-24h:member:1",  # another event
+        "event:a1:start-20270501T0600Z:remind-24h:member:1",  # another case
+        "event:A1:changed:1:member:1",
+        "100%_off:1", "100%Xoff:1", "100Y_off:1",  # LIKE wildcards in the prefix are plain text
+    ]
+    async with db.write() as session:
+        for key in keys:
+            await enqueue(session, settings=SETTINGS, key=key, target=target, reply=Reply("提醒"))
+        for key, status in ((keys[1], "sending"), (keys[2], "sent")):
+            await session.execute(update(OutboxMessage).where(OutboxMessage.key == key).values(status=status))
+    async with db.write() as session:
+        assert await recall(session, "event:A1:start-20270501T0600Z:remind-", "活动改了时间") == 1
+        assert await recall(session, "100%_off:", "作废") == 1
+        assert await recall(session, "event:A1:start-20270501T0600Z:remind-", "再撤一次") == 0
+    found = {r.key: (r.status, r.last_error) for r in await rows(db)}
+    assert found == {
+        keys[0]: ("recalled", "活动改了时间"), keys[1]: ("sending", None), keys[2]: ("sent", None),
+        **{key: ("queued", None) for key in keys[3:7]},
+        "100%_off:1": ("recalled", "作废"), "100%Xoff:1": ("queued", None), "100Y_off:1": ("queued", None),
+    }
+
+
+async def test_a_recall_rolled_back_with_its_transaction_recalls_nothing(db: Database) -> None:
+    async with db.write() as session:
+        await enqueue(session, settings=SETTINGS, key="event:A1:start-x:1",
+                      target=Target("onebot", "user", "1"), reply=Reply("x"))
+    with pytest.raises(RuntimeError):
+        async with db.write() as session:
+            assert await recall(session, "event:A1:start-", "活动已取消") == 1
+            raise RuntimeError("the cancellation failed")
+    assert [r.status for r in await rows(db)] == ["queued"]
+
+
+async def test_an_empty_prefix_is_a_programming_error(db: Database) -> None:
+    async with db.write() as session:
+        with pytest.raises(ValueError):
+            await recall(session, "", "全部作废")

@@ -345,6 +345,31 @@ async def test_moving_the_event_counts_a_revision(db: Database) -> None:
     assert (await _modify(db, place="操场"))[0] == ()
 
 
+async def moved_and_updated(
+    db: Database, at: datetime, **changes: object
+) -> tuple[datetime | None, datetime]:
+    async with db.write() as session:
+        event = await event_by_number(session, 1, lock=True)
+        assert event is not None
+        await modify_event(session, event=event, changes=changes, now=at, tz=TZ, timing=TIMING)
+    async with db.read() as session:
+        event = await event_by_number(session, 1)
+        assert event is not None
+        return event.moved_at, event.updated_at
+
+
+async def test_only_a_change_of_time_or_place_marks_the_event_moved(db: Database) -> None:
+    event = await seed_event(db, lasts=timedelta(hours=2))
+    now = utcnow()
+    assert await moved_and_updated(db, now, capacity=5, note="自带球拍") == (None, now)
+    first = now + timedelta(minutes=1)
+    assert await moved_and_updated(db, first, place="操场") == (first, first)
+    later = now + timedelta(minutes=2)
+    assert await moved_and_updated(db, later, max_guests=1, audience_gender="女") == (first, later)
+    end = now + timedelta(minutes=3)
+    assert await moved_and_updated(db, end, ends_at=event.starts_at + timedelta(hours=3)) == (end, end)
+
+
 async def test_narrowing_the_audience_never_drops_anyone(db: Database) -> None:
     await seed_event(db)
     (man,) = await members(db, 1, gender="男")

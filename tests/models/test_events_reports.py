@@ -171,6 +171,6 @@ def _differences(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, SQLModel.metadata))
 
 
-async def test_migration_0004_matches_the_models(db: Database) -> None:
+async def test_the_migrations_match_the_event_models(db: Database) -> None:
     async with db.write_engine.connect() as conn:
         assert await conn.run_sync(_differences) == []

@@ -13,20 +13,27 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event as sa_event
+from sqlalchemy import select
 
 from bot.config import Settings, load_settings
+from bot.delivery import OutboxWorker
 from bot.errors import ConfigError
+from bot.metrics import Metrics
+from bot.pipeline import Pipeline
+from handlers import build_registry
 from models.db import Database
 from models.event_admin import EventDraft, cancel_event, create_event, modify_event
 from models.event_queries import event_by_number
 from models.event_signups import Applicant, lock_for, sign_up, withdraw
 from models.events import Timing
-from models.org import Member
+from models.org import Member, Role
+from models.outbox import OutboxMessage
 from scheduler.event_reminders import SOURCE, occasion_key
 from scheduler.jobs import Outcome, report_missed, run_due
 from scheduler.occasions import World
 from scheduler.planner import Planned, plan
-from tests.factories import make_member
+from tests.bot.test_delivery import FakeSender
+from tests.factories import make_member, message
 from tests.scheduler.test_jobs import rows
 from tests.scheduler.test_planner import NO_ACCOUNT, settings_with, utc
 
@@ -219,6 +226,19 @@ async def test_a_reminder_time_already_past_when_the_event_moved_is_skipped(db: 
     assert [item.occasion.key for item in items] == ["event:A1:start-20270501T0000Z:remind-2h"]
 
 
+async def test_an_edit_after_a_move_leaves_a_reminder_already_due_in_place(db: Database) -> None:
+    await signed_up_union(db)
+    settings = settings_with()
+    later = START + timedelta(days=2)
+    await change(db, starts_at=later, ends_at=later + timedelta(hours=2), now=T0 + timedelta(days=1))
+    due = later - timedelta(hours=24)
+    await change(db, note="请穿运动鞋", max_guests=3, now=due + timedelta(minutes=30))  # before the next tick
+    skipped = await report_missed(db, settings, due + timedelta(hours=7))  # not run in time: it shows
+    assert [item.occasion.key for item in skipped] == ["event:A1:start-20270503T0600Z:remind-24h"]
+    caught = reminders(await run_due(db, settings, due + timedelta(hours=1)))
+    assert [(k, n) for k, n, _, _ in caught] == [("event:A1:start-20270503T0600Z:remind-24h", 3)]
+
+
 async def test_an_event_created_late_skips_the_reminders_already_past(db: Database) -> None:
     who = await people(db)
     created = START - timedelta(hours=3)
@@ -260,6 +280,89 @@ async def test_no_reminder_is_caught_up_once_the_event_has_begun(db: Database) -
     settings = settings_with()
     assert reminders(await run_due(db, settings, START)) == []  # the 2 h reminder, 2 h late
     assert await queued(db) == {}
+
+
+# ---------------------------------------------------------------- recalled from the outbox
+
+
+async def officer_says(db: Database, words: str, *, at: datetime, monkeypatch: pytest.MonkeyPatch) -> str:
+    """What a new officer, 王干部, is answered at ``at``, through the whole pipeline."""
+    await make_member(db, "10009", "王干部", birth_date=None, roles=[Role.OFFICER],
+                      accounts=[("console", "officer")])
+    monkeypatch.setattr("bot.pipeline.utcnow", lambda: at)
+    pipeline = Pipeline(db=db, settings=settings_with(), registry=build_registry(), metrics=Metrics())
+    reply = await pipeline.handle(message(words, sender="officer"))
+    assert reply is not None
+    return reply.text
+
+
+async def outbox_states(db: Database, prefix: str) -> dict[str, tuple[str, str | None]]:
+    async with db.read() as session:
+        found = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.key))
+        return {r.key: (r.status, r.last_error) for r in found if r.key.startswith(prefix)}
+
+
+async def test_moving_an_event_recalls_its_old_reminders_still_waiting_in_the_outbox(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    who = await signed_up_union(db)
+    settings = settings_with()
+    await new_event(db, title="工会读书会")  # A2
+    await join(db, who["张三"], number=2)
+    await run_due(db, settings, DUE_24)  # queued; QQ is down, so they wait for a retry
+    answer = await officer_says(db, "修改活动 A1 时间 2027-05-03 14:00", at=DUE_24 + timedelta(hours=1),
+                                monkeypatch=monkeypatch)
+    assert answer.startswith("已修改 A1 教职工羽毛球赛："), answer
+    recalled = ("recalled", "活动 A1 改了时间或地点，原来的提醒已作废，不再发送（报名的人另有变更通知）")
+    assert await outbox_states(db, "event:A1:start-") == {
+        key(who[name], 24): recalled for name in ("张三", "李四", "赵强")
+    }
+    assert await outbox_states(db, "event:A2:start-") == {key(who["张三"], 24, code="A2"): ("queued", None)}
+    sender = FakeSender()
+    await OutboxWorker(db=db, settings=settings, senders={"onebot": sender}).run_once()
+    sent = sorted(k for _, _, k in sender.sent)
+    assert [k for k in sent if k.startswith("event:A1:")] == sorted(
+        f"event:A1:changed:1:member:{who[name].id}" for name in ("张三", "李四", "王芳", "赵强")
+    )
+    assert key(who["张三"], 24, code="A2") in sent
+    later = utc("2027-05-03T06:00")
+    new_24 = reminders(await run_due(db, settings, later - timedelta(hours=24)))
+    assert [(k, n) for k, n, _, _ in new_24] == [("event:A1:start-20270503T0600Z:remind-24h", 3)]
+
+
+async def test_a_change_of_capacity_recalls_nothing(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    await signed_up_union(db)
+    await run_due(db, settings_with(), DUE_24)
+    answer = await officer_says(db, "修改活动 A1 名额 8", at=DUE_24 + timedelta(hours=1),
+                                monkeypatch=monkeypatch)
+    assert answer.startswith("已修改 A1 教职工羽毛球赛："), answer
+    assert {status for status, _ in (await outbox_states(db, "event:A1:start-")).values()} == {"queued"}
+
+
+async def test_cancelling_an_event_recalls_all_its_reminders_still_waiting(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    who = await signed_up_union(db)
+    settings = settings_with()
+    await new_event(db, title="工会读书会")  # A2
+    await join(db, who["张三"], number=2)
+    await run_due(db, settings, DUE_24)
+    await run_due(db, settings, DUE_2)
+    sent = await outbox_states(db, "event:A1:start-")
+    async with db.write() as session:  # the 24 h reminder to 张三 went out before the outage
+        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.key == key(who["张三"], 24)))
+        assert row is not None
+        row.status = "sent"
+    answer = await officer_says(db, "取消活动 A1 场地检修", at=DUE_2 + timedelta(minutes=20),
+                                monkeypatch=monkeypatch)
+    assert answer.startswith("已取消活动 A1"), answer
+    cancelled = ("recalled", "活动 A1 已取消，提醒已作废，不再发送（报名的人另有取消通知）")
+    assert len(sent) == 6
+    assert await outbox_states(db, "event:A1:start-") == {
+        k: ("sent", None) if k == key(who["张三"], 24) else cancelled for k in sent
+    }
+    assert {status for status, _ in (await outbox_states(db, "event:A2:")).values()} == {"queued"}
+    assert {status for status, _ in (await outbox_states(db, "event:A1:cancelled:")).values()} == {"queued"}
 
 
 # ---------------------------------------------------------------- the plan

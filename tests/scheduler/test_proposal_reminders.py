@@ -206,6 +206,33 @@ async def test_catch_up_of_a_deadline_reminder_within_the_grace_window(db: Datab
     assert [(k, n) for k, n, _, _ in caught] == [("proposal:deadline-2027-05-06", 2)]
 
 
+async def test_a_reminder_caught_up_a_day_late_counts_the_days_left_from_then(db: Database) -> None:
+    who, _ = await assigned_union(db)
+    settings = settings_with(scheduler={"grace_hours": 48})
+    caught = of(await run_due(db, settings, REMIND + timedelta(days=1)), DEADLINE_SOURCE)
+    assert [(k, n) for k, n, _, _ in caught] == [
+        ("proposal:deadline-2027-05-06", 2), ("proposal:deadline-2027-05-07", 1),
+    ]
+    sent = await queued(db, "proposal:deadline-2027-05-06:")
+    assert sent[f"proposal:deadline-2027-05-06:member:{who['教务甲'].id}"][1].splitlines()[1] == (
+        "教务甲老师：教务处承办的以下 2 件提案答复期限为5月6日（周四），还有 2 天，目前尚未答复："
+    )
+
+
+async def test_a_reminder_caught_up_on_the_deadline_says_so_and_after_it_is_dropped(db: Database) -> None:
+    _, numbers = await assigned_union(db)
+    settings = settings_with(scheduler={"proposal_reminder_days": 1, "grace_hours": 72})
+    # the reminders of the 6th (due 5 May 09:00) and the 7th (due 6 May 09:00), caught up on the 7th
+    caught = of(await run_due(db, settings, utc("2027-05-07T02:00")), DEADLINE_SOURCE)
+    assert [(k, n) for k, n, _, _ in caught] == [("proposal:deadline-2027-05-07", 1)]
+    assert await queued(db, "proposal:deadline-2027-05-06") == {}
+    [(_, text)] = (await queued(db, "proposal:deadline-2027-05-07:")).values()
+    assert text.splitlines()[1] == (
+        f"科研丁老师：科研处承办的提案 {numbers[4]}《关于简化科研经费报销的建议》（主办）"
+        "答复期限为5月7日（周五），今天到期，目前尚未答复。"
+    )
+
+
 async def test_the_reminder_days_and_time_are_configurable(db: Database) -> None:
     await assigned_union(db)
     settings = settings_with(scheduler={"proposal_reminder_days": 1, "proposal_reminder_time": "15:30"})
