@@ -46,6 +46,7 @@ from models.events import (
     code_of,
     refuse_unless_open,
 )
+from models.fixed_sql import FixedStatement
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,12 @@ _MINE_COLUMNS = (
     _s.c.id, _s.c.status, _s.c.seq, _s.c.place_seq, _s.c.guests, _s.c.note, _s.c.answers,
     _s.c.checked_in_at,
 )
-_MINE = select(*_MINE_COLUMNS).where(
-    _s.c.event_id == bindparam("event_id"), _s.c.member_id == bindparam("member_id")
+_MINE = FixedStatement(
+    select(*_MINE_COLUMNS).where(
+        _s.c.event_id == bindparam("event_id"), _s.c.member_id == bindparam("member_id")
+    )
 )
-_EVENT_AND_MINE = (
+_EVENT_AND_MINE = FixedStatement(
     select(_e, *(column.label(f"mine_{column.name}") for column in _MINE_COLUMNS))
     .select_from(_e.outerjoin(_s, and_(
         _s.c.event_id == _e.c.id, _s.c.member_id == bindparam("member_id")
@@ -68,9 +71,11 @@ _EVENT_AND_MINE = (
 )
 _LOCK_EVENT = select(_e).where(_e.c.number == bindparam("number")).with_for_update()
 _COUNT_COLUMNS = ("places_taken", "confirmed_count", "waiting_count", "last_seq", "last_place")
-_BUMP = update(_e).where(_e.c.id == bindparam("event_id")).values({
-    name: _e.c[name] + bindparam(f"d_{name}") for name in _COUNT_COLUMNS
-})
+_BUMP = FixedStatement(
+    update(_e).where(_e.c.id == bindparam("event_id")).values({
+        name: _e.c[name] + bindparam(f"d_{name}") for name in _COUNT_COLUMNS
+    })
+)
 _RECOUNT = select(
     func.coalesce(func.sum(1 + _s.c.guests).filter(_s.c.status == CONFIRMED), 0),
     func.count().filter(_s.c.status == CONFIRMED),
@@ -78,44 +83,60 @@ _RECOUNT = select(
     func.coalesce(func.max(_s.c.seq), 0),
     func.coalesce(func.max(_s.c.place_seq), 0),
 ).where(_s.c.event_id == bindparam("event_id"))
-_PLACE = select(func.count()).where(
-    _s.c.event_id == bindparam("event_id"), _s.c.status == CONFIRMED,
-    _s.c.place_seq < bindparam("place_seq"),
+_PLACE = FixedStatement(
+    select(func.count()).where(
+        _s.c.event_id == bindparam("event_id"), _s.c.status == CONFIRMED,
+        _s.c.place_seq < bindparam("place_seq"),
+    )
 )
-_POSITION = select(func.count()).where(
-    _s.c.event_id == bindparam("event_id"), _s.c.status == WAITLIST, _s.c.seq < bindparam("seq")
+_POSITION = FixedStatement(
+    select(func.count()).where(
+        _s.c.event_id == bindparam("event_id"), _s.c.status == WAITLIST, _s.c.seq < bindparam("seq")
+    )
 )
 _WAITING = (
     select(_s.c.id, _s.c.member_id, _s.c.seq, _s.c.guests)
     .where(_s.c.event_id == bindparam("event_id"), _s.c.status == WAITLIST)
     .order_by(_s.c.seq)
 )
-_INSERT = insert(_s).values(
-    event_id=bindparam("event_id"), member_id=bindparam("member_id"), seq=bindparam("seq"),
-    status=bindparam("status"), guests=bindparam("guests"), note=bindparam("note"),
-    answers=bindparam("answers"), signed_up_at=bindparam("now"),
-    confirmed_at=bindparam("confirmed_at"), place_seq=bindparam("place_seq"),
-    updated_at=bindparam("now"),
+_INSERT = FixedStatement(
+    insert(_s).values(
+        event_id=bindparam("event_id"), member_id=bindparam("member_id"), seq=bindparam("seq"),
+        status=bindparam("status"), guests=bindparam("guests"), note=bindparam("note"),
+        answers=bindparam("answers"), signed_up_at=bindparam("now"),
+        confirmed_at=bindparam("confirmed_at"), place_seq=bindparam("place_seq"),
+        updated_at=bindparam("now"),
+    )
 )
-_RESTART = update(_s).where(_s.c.id == bindparam("signup_id")).values(
-    seq=bindparam("seq"), status=bindparam("status"), guests=bindparam("guests"),
-    note=bindparam("note"), answers=bindparam("answers"), signed_up_at=bindparam("now"),
-    confirmed_at=bindparam("confirmed_at"), place_seq=bindparam("place_seq"), cancelled_at=None,
-    checked_in_at=None, updated_at=bindparam("now"),
+_RESTART = FixedStatement(
+    update(_s).where(_s.c.id == bindparam("signup_id")).values(
+        seq=bindparam("seq"), status=bindparam("status"), guests=bindparam("guests"),
+        note=bindparam("note"), answers=bindparam("answers"), signed_up_at=bindparam("now"),
+        confirmed_at=bindparam("confirmed_at"), place_seq=bindparam("place_seq"), cancelled_at=None,
+        checked_in_at=None, updated_at=bindparam("now"),
+    )
 )
-_AMEND = update(_s).where(_s.c.id == bindparam("signup_id")).values(
-    guests=bindparam("guests"), note=bindparam("note"), answers=bindparam("answers"),
-    updated_at=bindparam("now"),
+_AMEND = FixedStatement(
+    update(_s).where(_s.c.id == bindparam("signup_id")).values(
+        guests=bindparam("guests"), note=bindparam("note"), answers=bindparam("answers"),
+        updated_at=bindparam("now"),
+    )
 )
-_PROMOTE = update(_s).where(_s.c.id == bindparam("signup_id")).values(
-    status=CONFIRMED, place_seq=bindparam("place_seq"), confirmed_at=bindparam("now"),
-    updated_at=bindparam("now"),
+_PROMOTE = FixedStatement(
+    update(_s).where(_s.c.id == bindparam("signup_id")).values(
+        status=CONFIRMED, place_seq=bindparam("place_seq"), confirmed_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
 )
-_WITHDRAW = update(_s).where(_s.c.id == bindparam("signup_id")).values(
-    status=WITHDRAWN, cancelled_at=bindparam("now"), updated_at=bindparam("now")
+_WITHDRAW = FixedStatement(
+    update(_s).where(_s.c.id == bindparam("signup_id")).values(
+        status=WITHDRAWN, cancelled_at=bindparam("now"), updated_at=bindparam("now")
+    )
 )
-_CHECK_IN = update(_s).where(_s.c.id == bindparam("signup_id")).values(
-    checked_in_at=bindparam("now"), updated_at=bindparam("now")
+_CHECK_IN = FixedStatement(
+    update(_s).where(_s.c.id == bindparam("signup_id")).values(
+        checked_in_at=bindparam("now"), updated_at=bindparam("now")
+    )
 )
 
 
@@ -188,13 +209,13 @@ class Mine:
 # ---------------------------------------------------------------- reading
 
 
-async def _one(session: AsyncSession, statement: Any, params: dict[str, Any]) -> int:
-    return int((await execute_core(session, statement, params)).scalar_one())
+async def _one(session: AsyncSession, statement: FixedStatement, params: dict[str, Any]) -> int:
+    return int((await statement.rows(session, params))[0][0])
 
 
 async def _mine(session: AsyncSession, event_id: int, member_id: int) -> Mine | None:
-    row = (await execute_core(session, _MINE, {"event_id": event_id, "member_id": member_id})).first()
-    return None if row is None else Mine(*row)
+    rows = await _MINE.rows(session, {"event_id": event_id, "member_id": member_id})
+    return Mine(*rows[0]) if rows else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,13 +241,11 @@ async def lock_for(session: AsyncSession, number: int, member_id: int) -> Locked
         event = snapshot(Event, dict(row._mapping))
         assert event.id is not None
         return Locked(event, await _mine(session, event.id, member_id))
-    row = (await execute_core(
-        session, _EVENT_AND_MINE, {"number": number, "member_id": member_id}
-    )).first()
-    if row is None:
+    rows = await _EVENT_AND_MINE.rows(session, {"number": number, "member_id": member_id})
+    if not rows:
         raise EventRefusal("unknown_event", code=code_of(number))
-    values = row._mapping
-    event = snapshot(Event, {column.name: values[column] for column in _e.c})
+    values = dict(zip(_EVENT_AND_MINE.keys, rows[0], strict=True))
+    event = snapshot(Event, {column.name: values[column.name] for column in _e.c})
     if values["mine_id"] is None:
         return Locked(event, None)
     return Locked(event, Mine(*(values[f"mine_{column.name}"] for column in _MINE_COLUMNS)))
@@ -263,7 +282,7 @@ async def recount(session: AsyncSession, event_id: int) -> dict[str, int]:
 async def _bump(session: AsyncSession, event: Event, **deltas: int) -> None:
     """Change the event's counts in the database and on ``event`` itself."""
     params: dict[str, int] = {f"d_{name}": deltas.get(name, 0) for name in _COUNT_COLUMNS}
-    await execute_core(session, _BUMP, {"event_id": event.id, **params})
+    await _BUMP.execute(session, {"event_id": event.id, **params})
     for name, delta in deltas.items():
         set_loaded(event, name, getattr(event, name) + delta)
 
@@ -309,9 +328,9 @@ async def sign_up(
         "answers": json.dumps(answers, ensure_ascii=False),
     }
     if mine is None:
-        await execute_core(session, _INSERT, params)
+        await _INSERT.execute(session, params)
     else:
-        await execute_core(session, _RESTART, {**params, "signup_id": mine.id})
+        await _RESTART.execute(session, {**params, "signup_id": mine.id})
     if confirmed:
         await _bump(session, event, places_taken=1 + new_guests, confirmed_count=1, last_seq=1,
                     last_place=1)
@@ -338,7 +357,7 @@ async def _amend(
         )
     new_note = mine.note if note is None else (note or None)
     answers_json = json.dumps(merged, ensure_ascii=False)
-    await execute_core(session, _AMEND, {
+    await _AMEND.execute(session, {
         "signup_id": mine.id, "guests": new_guests, "note": new_note, "now": now,
         "answers": answers_json,
     })
@@ -375,7 +394,7 @@ async def promote(session: AsyncSession, event: Event, now: datetime) -> tuple[P
         return ()
     promoted = []
     for index, (signup_id, member_id, seq, guests) in enumerate(chosen, start=1):
-        await execute_core(session, _PROMOTE, {
+        await _PROMOTE.execute(session, {
             "signup_id": signup_id, "place_seq": event.last_place + index, "now": now,
         })
         promoted.append(Promotion(signup_id, member_id, seq, guests, event.confirmed_count + index))
@@ -402,7 +421,7 @@ async def withdraw(
         raise EventRefusal("not_signed_up", code=event.code)
     if now >= event.starts_at:
         raise EventRefusal("too_late_to_withdraw", code=event.code)
-    await execute_core(session, _WITHDRAW, {"signup_id": mine.id, "now": now})
+    await _WITHDRAW.execute(session, {"signup_id": mine.id, "now": now})
     if mine.status == CONFIRMED:
         await _bump(session, event, places_taken=-(1 + mine.guests), confirmed_count=-1)
         return Withdrawal(mine.status, await promote(session, event, now))
@@ -430,5 +449,5 @@ async def check_in(
         raise EventRefusal("checkin_over", code=event.code)
     if mine.checked_in_at is not None:
         return CheckIn(mine.checked_in_at, already=True, guests=mine.guests)
-    await execute_core(session, _CHECK_IN, {"signup_id": mine.id, "now": now})
+    await _CHECK_IN.execute(session, {"signup_id": mine.id, "now": now})
     return CheckIn(now, already=False, guests=mine.guests)

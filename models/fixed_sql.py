@@ -20,11 +20,13 @@ from sqlalchemy import Select, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 
 from models.base import execute_core
 
 SQLITE_CONNECTION = "unionbot.sqlite3"  # key in ``session.info``, set by the writer
 SQLITE_DIALECT = "unionbot.sqlite_dialect"
+_READY = "unionbot.fixed_sql_ready"
 
 
 Convert = Callable[[Any], Any] | None
@@ -42,9 +44,17 @@ async def _begun(session: AsyncSession) -> None:
     The savepoints of the writer's session, and of any ``begin_nested()`` inside it,
     are sent to the database only when a connection is asked for; a raw statement
     sent before that would land outside them and survive their rollback. Asking
-    also refuses a session whose transaction has already failed.
+    also refuses a session whose transaction has already failed. It is asked once
+    per (transaction, nested transaction) the session is in.
     """
+    sync = session.sync_session
+    root = sync.get_transaction()
+    if root is not None and root.is_active and session.info.get(_READY) == (
+        root, sync.get_nested_transaction()
+    ):
+        return
     await session.connection()
+    session.info[_READY] = (sync.get_transaction(), sync.get_nested_transaction())
 
 
 def _run(connection: sqlite3.Connection, sql: str, args: list[Any]) -> sqlite3.Cursor:
@@ -63,17 +73,22 @@ class _Compiled:
     results: tuple[Convert, ...]
 
 
-class FixedSelect:
-    """A Core SELECT whose rows come back as plain tuples of converted values."""
+class FixedStatement:
+    """A Core statement without expanding parameters (``IN`` lists): a SELECT whose rows
+    come back as plain tuples of converted values, or an UPDATE / INSERT / DELETE."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
         self.statement = statement
+        columns = statement.selected_columns if isinstance(statement, Select) else ()
+        self.keys = tuple(column.key for column in columns)  # names of the row's values
+        self._columns = tuple(columns)
         self._compiled: _Compiled | None = None
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         if self._compiled is None:
             compiled = self.statement.compile(dialect=dialect)
             assert compiled.positiontup is not None, "a positional paramstyle is expected"
+            assert "POSTCOMPILE" not in compiled.string, "expanding parameters are not supported"
             self._compiled = _Compiled(
                 sql=compiled.string,
                 params=tuple(compiled.positiontup),
@@ -81,24 +96,41 @@ class FixedSelect:
                 binds={name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                        for bind, name in compiled.bind_names.items()},
                 results=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                              for column in self.statement.selected_columns),
+                              for column in self._columns),
             )
         return self._compiled
 
-    async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    async def _cursor(
+        self, session: AsyncSession, params: Mapping[str, Any]
+    ) -> tuple[sqlite3.Cursor, _Compiled] | None:
         sqlite = _sqlite(session)
         if sqlite is None:
-            result = await execute_core(session, self.statement, dict(params))
-            return [tuple(row) for row in result.all()]
+            return None
         connection, dialect = sqlite
         await _begun(session)
         c = self._compile(dialect)
         values = {**c.defaults, **params}
         args = [_convert(values[name], c.binds.get(name)) for name in c.params]
+        return _run(connection, c.sql, args), c
+
+    async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of a SELECT."""
+        ran = await self._cursor(session, params)
+        if ran is None:
+            result = await execute_core(session, self.statement, dict(params))
+            return [tuple(row) for row in result.all()]
+        cursor, c = ran
         return [
             tuple(_convert(value, convert) for value, convert in zip(row, c.results, strict=True))
-            for row in _run(connection, c.sql, args).fetchall()
+            for row in cursor.fetchall()
         ]
+
+    async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> int:
+        """Run an UPDATE, INSERT or DELETE; the number of rows it touched."""
+        ran = await self._cursor(session, params)
+        if ran is None:
+            return (await execute_core(session, self.statement, dict(params))).rowcount
+        return ran[0].rowcount
 
 
 def _convert(value: Any, convert: Convert) -> Any:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from models.base import snapshot, table_of
-from models.fixed_sql import FixedSelect
+from models.fixed_sql import FixedStatement
 from models.org import Account, Branch, Member, MemberRole, Role
 from models.records import DialogState
 
@@ -36,12 +36,12 @@ _ACCOUNT_OF_MEMBER = (
     .where(col(Account.channel) == bindparam("channel"))
     .where(col(Account.member_id) == bindparam("member_id"))
 )
-_CHANNELS_OF_MEMBER = FixedSelect(
+_CHANNELS_OF_MEMBER = FixedStatement(
     core_select(col(Account.channel))
     .where(col(Account.member_id) == bindparam("member_id"))
     .order_by(col(Account.channel))
 )
-_BRANCH_NAME = FixedSelect(core_select(col(Branch.name)).where(col(Branch.id) == bindparam("branch_id")))
+_BRANCH_NAME = FixedStatement(core_select(col(Branch.name)).where(col(Branch.id) == bindparam("branch_id")))
 
 
 # Who sent a message, and whether they have a dialog open in that chat, in one
@@ -51,7 +51,7 @@ _MEMBER_COLUMNS = tuple(table_of(Member).c)
 _ROLE = table_of(MemberRole).c.role
 _DIALOG_ID = table_of(DialogState).c.id.label("dialog_id")
 _ANCHOR = select(literal(1).label("one")).subquery("anchor")
-_SENDER = FixedSelect(
+_SENDER = FixedStatement(
     core_select(*_MEMBER_COLUMNS, _ROLE, _DIALOG_ID)
     .select_from(_ANCHOR)
     .outerjoin(Account, and_(

@@ -6,18 +6,18 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import bindparam, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, PendingRollbackError
 
 from models.base import execute_core, table_of
 from models.db import Database
-from models.fixed_sql import SQLITE_CONNECTION, FixedInsert, FixedSelect
+from models.fixed_sql import SQLITE_CONNECTION, FixedInsert, FixedStatement
 from models.org import Branch, Member
 from models.records import AuditLog, InboundRecord
 
 AUDIT = FixedInsert(table_of(AuditLog), ("at", "actor_id", "actor", "action", "target", "before", "after"))
 CLAIM = FixedInsert(table_of(InboundRecord), ("dedup_key", "channel", "received_at", "reply"))
 _m = table_of(Member)
-MEMBER = FixedSelect(select(_m.c.id, _m.c.name, _m.c.birth_date, _m.c.active, _m.c.created_at)
+MEMBER = FixedStatement(select(_m.c.id, _m.c.name, _m.c.birth_date, _m.c.active, _m.c.created_at)
                      .where(_m.c.staff_no == bindparam("staff_no")))
 WHOLE_SECOND = datetime(2027, 5, 1, 8, 0, 0, tzinfo=UTC)
 FRACTION = datetime(2027, 5, 1, 8, 0, 0, 123456, tzinfo=UTC)
@@ -105,7 +105,7 @@ async def test_a_fixed_insert_after_pending_orm_work_is_rolled_back_with_it(db: 
 
 
 async def test_selects_convert_literal_values_too(db: Database) -> None:
-    query = FixedSelect(select(_m.c.name).where(_m.c.created_at <= WHOLE_SECOND))
+    query = FixedStatement(select(_m.c.name).where(_m.c.created_at <= WHOLE_SECOND))
     async with db.write() as session:
         branch = Branch(name="计算机学院分工会")
         session.add(branch)
@@ -115,3 +115,17 @@ async def test_selects_convert_literal_values_too(db: Database) -> None:
                            created_at=FRACTION.replace(microsecond=999999)))
     async with db.write() as session:
         assert await query.rows(session, {}) == [("早",)]
+
+
+async def test_a_fixed_insert_refuses_a_session_whose_flush_failed(db: Database) -> None:
+    async with db.write() as session:
+        session.add(Branch(name="甲"))
+    with pytest.raises(PendingRollbackError):
+        async with db.write() as session:
+            await AUDIT.run(session, audit_row(FRACTION, "before"))
+            session.add(Branch(name="甲"))  # the name is taken
+            with pytest.raises(IntegrityError):
+                await session.flush()
+            await AUDIT.run(session, audit_row(FRACTION, "after"))
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT count(*) FROM audit_log"))).scalar() == 0
