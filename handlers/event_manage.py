@@ -2,8 +2,9 @@
 
 Changing the time or place tells everyone signed up (privately) and the audience's
 group chats; raising the capacity promotes from the waitlist; calling the event off
-tells everyone signed up and the chats. Either way the reminders of the old time still
-waiting in the outbox are recalled in the same transaction.
+tells everyone signed up and the chats. What the outbox still holds and no longer holds
+true is recalled in the same transaction: a move takes back the reminders of the old
+time, a cancellation every message of the event queued before its cancellation notices.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from handlers.event_text import (
 from models.event_admin import Modification, cancel_event, modify_event
 from models.event_queries import participants
 from models.events import Event, EventRefusal
-from scheduler.event_reminders import recall_reminders
+from scheduler.event_reminders import recall_outdated
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ async def modify_command(ctx: Context, args: str) -> str:
     await ctx.audit("event.modify", f"event:{event.code}", before=result.before, after=result.after)
     assert event.id is not None
     if result.moved:  # the old time's reminders waiting in the outbox would now mislead
-        recalled = await recall_reminders(ctx.session, event.code, moved_from=result.before["starts_at"])
+        recalled = await recall_outdated(ctx.session, event.code, moved_from=result.before["starts_at"])
         logger.info("event %s moved; %d queued reminder(s) of the old time recalled", event.code, recalled)
     shown = await view(ctx, event)
     told, unreachable, report = await _tell_moved(ctx, event, shown, result)
@@ -176,7 +177,7 @@ async def cancel_command(ctx: Context, args: str) -> str:
         )
     except EventRefusal as exc:
         raise refused(ctx, exc) from None
-    recalled = await recall_reminders(ctx.session, event.code)
+    recalled = await recall_outdated(ctx.session, event.code)
     await ctx.audit(
         "event.cancel", f"event:{event.code}", before={"status": before},
         after={"status": event.status, "reason": reason, "signed_up": len(people)},
@@ -191,7 +192,7 @@ async def cancel_command(ctx: Context, args: str) -> str:
     report = await tell_chats(
         ctx, event, what="cancelled", text=say_events("cancelled_announcement", v=shown, reason=reason)
     )
-    logger.info("event %s cancelled; %d signed up, %d queued reminder(s) recalled",
+    logger.info("event %s cancelled; %d signed up, %d queued message(s) recalled",
                 event.code, len(people), recalled)
     return say_events(
         "event_cancelled_ok", v=shown, reason=reason, total=len(people),

@@ -11,8 +11,9 @@ event whose time or place was changed, before the last such change (``moved_at``
 change notice has just told everyone. Other edits (capacity, note, audience) leave the
 reminders alone. One caught up after a downtime is sent only while the event has not begun.
 The start time is part of every key, so an event that moves gets new reminders for its
-new time and the old time's are no longer planned; ``recall_reminders`` takes back the
-old time's reminders still waiting in the outbox when the event moves or is cancelled.
+new time and the old time's are no longer planned; ``recall_outdated`` takes back the
+old time's reminders still waiting in the outbox when the event moves, and every queued
+message of the event when it is cancelled.
 
 Participants are read with one query for every event of the window (a whole year when
 planning), shared by the window's occasions and read again in each new transaction.
@@ -138,15 +139,17 @@ def occasion_key(code: str, starts_at: datetime, hours: int) -> str:
     return f"{reminder_prefix(code, starts_at)}{hours}h"
 
 
-async def recall_reminders(session: AsyncSession, code: str, *, moved_from: datetime | None = None) -> int:
-    """Take back the event's reminders still waiting in the outbox, in the caller's transaction:
-    those for the start time ``moved_from`` when the event moved, all of them when it was
-    called off. Returns how many were taken back."""
+async def recall_outdated(session: AsyncSession, code: str, *, moved_from: datetime | None = None) -> int:
+    """Take back what the outbox still holds for the event and no longer holds true, in the
+    caller's transaction: the reminders for the start time ``moved_from`` when the event
+    moved; every message of the event (its announcement, changes, promotions, reminders)
+    when it was called off, before the cancellation notices are queued. Returns how many
+    were taken back."""
     if moved_from is not None:
         reason = say(TEMPLATE, "event_moved_recalled", code=code)
-    else:
-        reason = say(TEMPLATE, "event_cancelled_recalled", code=code)
-    return await recall(session, reminder_prefix(code, moved_from), reason)
+        return await recall(session, reminder_prefix(code, moved_from), reason)
+    reason = say(TEMPLATE, "event_cancelled_recalled", code=code)
+    return await recall(session, f"event:{code}:", reason)
 
 
 class EventReminders:

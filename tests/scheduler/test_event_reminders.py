@@ -18,7 +18,9 @@ from sqlalchemy import select
 from bot.config import Settings, load_settings
 from bot.delivery import OutboxWorker
 from bot.errors import ConfigError
+from bot.messages import Reply
 from bot.metrics import Metrics
+from bot.outbox import Target, enqueue
 from bot.pipeline import Pipeline
 from handlers import build_registry
 from models.db import Database
@@ -353,14 +355,17 @@ async def test_cancelling_an_event_recalls_all_its_reminders_still_waiting(
         row = await session.scalar(select(OutboxMessage).where(OutboxMessage.key == key(who["张三"], 24)))
         assert row is not None
         row.status = "sent"
+        await enqueue(session, settings=settings, key="event:A1:promoted:member:1:seq:9",
+                      target=Target("onebot", "user", "9001"), reply=Reply("候补转正了"))
     answer = await officer_says(db, "取消活动 A1 场地检修", at=DUE_2 + timedelta(minutes=20),
                                 monkeypatch=monkeypatch)
     assert answer.startswith("已取消活动 A1"), answer
-    cancelled = ("recalled", "活动 A1 已取消，提醒已作废，不再发送（报名的人另有取消通知）")
+    cancelled = ("recalled", "活动 A1 已取消，这条消息已作废，不再发送（报名的人另有取消通知）")
     assert len(sent) == 6
     assert await outbox_states(db, "event:A1:start-") == {
         k: ("sent", None) if k == key(who["张三"], 24) else cancelled for k in sent
     }
+    assert await outbox_states(db, "event:A1:promoted:") == {"event:A1:promoted:member:1:seq:9": cancelled}
     assert {status for status, _ in (await outbox_states(db, "event:A2:")).values()} == {"queued"}
     assert {status for status, _ in (await outbox_states(db, "event:A1:cancelled:")).values()} == {"queued"}
 
