@@ -37,8 +37,8 @@ from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from handlers import build_registry
 from models.db import Database
-from models.event_export import export_roster
-from models.event_queries import event_by_number
+from models.events.export import export_roster
+from models.events.queries import event_by_number
 from models.migrate import upgrade
 from models.org import Account, Branch, Member, MemberRole
 

@@ -33,10 +33,10 @@ from sqlalchemy import insert, select
 
 from bot.config import Settings, load_settings
 from models.db import Database
-from models.events import CANCELLED, CONFIRMED, OPEN, WAITLIST, WITHDRAWN, Event, Signup
+from models.events.tables import CANCELLED, CONFIRMED, OPEN, WAITLIST, WITHDRAWN, Event, Signup
 from models.migrate import upgrade
 from models.org import Account, Branch, Member, MemberChild, MemberRole
-from models.proposals import Proposal, ProposalAssignment, ProposalCounter, ProposalReply, Status
+from models.proposals.tables import Proposal, ProposalAssignment, ProposalCounter, ProposalReply, Status
 from scheduler.audience import load_roster
 from scheduler.jobs import Memo, due_occasions, run_due
 from scheduler.occasions import World

@@ -32,7 +32,7 @@ from handlers import build_registry
 from models.db import Database
 from models.migrate import upgrade
 from models.org import Account, Branch, Member, MemberRole
-from models.proposals import (
+from models.proposals.tables import (
     Proposal,
     ProposalAssignment,
     ProposalCosign,

@@ -18,9 +18,9 @@ from bot.appkeys import DB, HTTP, METRICS, OUTBOX, PIPELINE, REGISTRY, SENDERS, 
 from bot.channels import install_channels
 from bot.channels.base import MAX_BODY_BYTES
 from bot.config import Settings
-from bot.delivery import OutboxWorker, Sender
 from bot.errors import ConfigError
 from bot.metrics import Metrics
+from bot.outbox.worker import OutboxWorker, Sender
 from bot.pipeline import Pipeline
 from handlers import build_registry
 from models import migrate

@@ -9,8 +9,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import Settings
-from bot.delivery import OutboxWorker, Sender
 from bot.metrics import Metrics
+from bot.outbox.worker import OutboxWorker, Sender
 from bot.pipeline import Pipeline
 from bot.registry import Registry
 from models.db import Database

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.messages import Reply
-from bot.outbox import CHANNEL_LABELS, chat_target, enqueue, unreachable_reason
+from bot.outbox.queue import CHANNEL_LABELS, chat_target, enqueue, unreachable_reason
 from models.chats import group_chats_of, sync_robots
 from models.org import Chat
 

@@ -288,7 +288,7 @@ class SchedulerSettings(Section):
         return sorted(value, reverse=True)
 
 
-# Festival keys of [holidays."<key>"], as in scheduler.calendar.KEYS (a test keeps them equal).
+# Festival keys of [holidays."<key>"], as in models.calendar.festivals.KEYS (a test keeps them equal).
 HOLIDAY_KEYS = (
     "元旦", "除夕", "春节", "元宵", "三八", "清明", "五一",
     "六一", "端午", "七夕", "教师节", "中秋", "国庆", "重阳",

@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Incoming
+from models.audit import AuditLog
 from models.base import table_of
 from models.fixed_sql import FixedInsert
-from models.org import Member, Role
-from models.records import AuditLog
+from models.org import Member, Role, role_allows
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.registry import Registry
 
 
 _AUDIT = FixedInsert(
@@ -35,7 +34,6 @@ class Context:
     member: Member | None
     roles: frozenset[Role]
     settings: Settings
-    registry: Registry
     now: datetime
 
     @property
@@ -47,8 +45,6 @@ class Context:
         return self.incoming.is_group
 
     def has_role(self, role: Role) -> bool:
-        from bot.registry import role_allows
-
         return self.member is not None and role_allows(role, self.roles)
 
     async def audit(

@@ -21,7 +21,7 @@ from bot.errors import UserError
 from bot.messages import Reply
 from bot.render import say
 from models.base import execute_core
-from models.records import DialogState
+from models.dialog_state import DialogState
 
 CANCEL_WORDS = frozenset({"取消", "退出", "算了", "cancel"})
 

@@ -1,6 +1,6 @@
 """``GET /files/{token}``: files behind the download links the bot hands out (导出).
 
-A link is an unguessable token with an expiry (``models.event_links``); the file is
+A link is an unguessable token with an expiry (``models.events.links``); the file is
 built when it is opened. An unknown, malformed or expired token is a plain 404, the
 same for all three, so a guesser learns nothing.
 """
@@ -14,9 +14,9 @@ from aiohttp import web
 
 from bot.appkeys import DB, SETTINGS
 from models.base import utcnow
-from models.event_export import ExportFile, export_roster
-from models.event_links import EVENT_ROSTER, TOKEN_SHAPE, DownloadLink, find_link
-from models.events import Event
+from models.events.export import ExportFile, export_roster
+from models.events.links import EVENT_ROSTER, TOKEN_SHAPE, DownloadLink, find_link
+from models.events.tables import Event
 
 logger = logging.getLogger(__name__)
 

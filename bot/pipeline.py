@@ -26,15 +26,15 @@ from bot.context import Context
 from bot.errors import PermissionDenied, UserError
 from bot.messages import Incoming, Reply
 from bot.metrics import Metrics
-from bot.registry import Command, Registry, role_allows
+from bot.registry import Command, Registry
 from bot.render import say
 from bot.text import normalize, strip_mention
 from models.base import execute_core, table_of, utcnow
 from models.db import Database
 from models.fixed_sql import FixedInsert
+from models.inbound import InboundRecord
 from models.members import identify_sender
 from models.org import Chat
-from models.records import InboundRecord
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ class Pipeline:
             return
         if ctx.member is None:
             raise UserError(say("basics", "bind_first"))
-        if not role_allows(command.role, ctx.roles):
+        if not ctx.has_role(command.role):
             raise PermissionDenied(
                 say("basics", "denied", command=command.name, role=command.role.label)
             )
@@ -206,7 +206,7 @@ class Pipeline:
         )
         ctx = Context(
             session=session, incoming=incoming, member=sender.member, roles=sender.roles,
-            settings=self.settings, registry=self.registry, now=utcnow(),
+            settings=self.settings, now=utcnow(),
         )
         return ctx, sender.dialog_id
 

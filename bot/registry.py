@@ -42,10 +42,6 @@ class Command:
         return (self.name, *self.aliases)
 
 
-def role_allows(required: Role, roles: frozenset[Role]) -> bool:
-    """Members may use member commands; admins may use everything."""
-    return required is Role.MEMBER or required in roles or Role.ADMIN in roles
-
 
 def _boundary(rest: str) -> bool:
     """A command word must end the text or be followed by a space, digit, letter or ``+``."""

@@ -1,4 +1,4 @@
-"""Command handlers, one module per capability; ``build_registry`` collects them all."""
+"""Command handlers, one module or subpackage per capability; ``build_registry`` collects them all."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from sqlalchemy import insert
@@ -12,7 +13,7 @@ from bot import dialogs
 from bot.args import split_args
 from bot.context import Context
 from bot.errors import UserError
-from bot.registry import Command, Registry, role_allows
+from bot.registry import Command, Registry
 from bot.render import say
 from models.base import execute_core, table_of
 from models.members import (
@@ -22,7 +23,7 @@ from models.members import (
     channels_of_member,
     member_by_staff_no,
 )
-from models.org import Account, Role
+from models.org import Account, Role, role_allows
 
 STAFF_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 TOPIC_ORDER = ("basics", "proposals", "events", "funds", "ideas", "notices", "calendar")
@@ -30,7 +31,8 @@ TOPIC_ORDER = ("basics", "proposals", "events", "funds", "ideas", "notices", "ca
 
 def register(registry: Registry) -> None:
     registry.add(Command(
-        name="帮助", aliases=("help", "菜单", "?"), handler=help_command, allow_unbound=True,
+        name="帮助", aliases=("help", "菜单", "?"), handler=partial(help_command, registry),
+        allow_unbound=True,
         summary="查看能用的命令，或某个命令的用法", usage="帮助 [命令]", example="帮助 绑定",
     ))
     registry.add(Command(
@@ -48,10 +50,11 @@ def register(registry: Registry) -> None:
 # ---------------------------------------------------------------- 帮助
 
 
-async def help_command(ctx: Context, args: str) -> str:
+async def help_command(registry: Registry, ctx: Context, args: str) -> str:
+    """帮助 lists the commands of ``registry`` the sender may use, or explains one."""
     if args:
-        return _help_for(ctx, args.split()[0])
-    usable = [c for c in ctx.registry.commands() if _may_use(ctx, c)]
+        return _help_for(registry, ctx, args.split()[0])
+    usable = [c for c in registry.commands() if _may_use(ctx, c)]
     usable.sort(key=lambda c: TOPIC_ORDER.index(c.topic) if c.topic in TOPIC_ORDER else 99)
     groups: dict[str, list[Command]] = {}
     for command in usable:
@@ -59,8 +62,8 @@ async def help_command(ctx: Context, args: str) -> str:
     return say("basics", "help_list", groups=list(groups.items()), bound=ctx.member is not None)
 
 
-def _help_for(ctx: Context, word: str) -> str:
-    found = ctx.registry.match(word)
+def _help_for(registry: Registry, ctx: Context, word: str) -> str:
+    found = registry.match(word)
     if found is None:
         raise UserError(say("basics", "help_unknown", word=word))
     command = found[0]

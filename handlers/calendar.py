@@ -8,12 +8,19 @@ from datetime import date, datetime, timedelta
 from bot.args import split_args
 from bot.context import Context
 from bot.errors import UserError
+from bot.holiday_notice import notice_config, render_notice
 from bot.registry import Command, Registry
 from bot.render import say
+from models.calendar.arrangements import library_knows
+from models.calendar.festivals import (
+    KEYS,
+    NAMES,
+    Festival,
+    arrangement_text,
+    festivals_between,
+    next_festival,
+)
 from models.org import Role
-from scheduler.arrangements import library_knows
-from scheduler.calendar import KEYS, NAMES, Festival, arrangement_text
-from scheduler.holiday_notices import festivals_between, next_festival, notice_config, render_notice
 
 SHOWN_DAYS = 60  # festivals of the next two months …
 SHOWN_AT_LEAST = 3  # … but never fewer than three

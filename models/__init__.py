@@ -3,11 +3,14 @@
 Importing this package registers every table on ``SQLModel.metadata``.
 """
 
-from models.event_links import DownloadLink
-from models.events import Event, Signup
+from models.audit import AuditLog
+from models.dialog_state import DialogState
+from models.events.links import DownloadLink
+from models.events.tables import Event, Signup
+from models.inbound import InboundRecord
 from models.org import Account, Branch, Chat, Member, MemberChild, MemberRole, Role
 from models.outbox import OutboxMessage
-from models.proposals import (
+from models.proposals.tables import (
     Proposal,
     ProposalAssignment,
     ProposalCosign,
@@ -17,7 +20,6 @@ from models.proposals import (
     ProposalReply,
     ProposalRound,
 )
-from models.records import AuditLog, DialogState, InboundRecord
 
 __all__ = [
     "Account",

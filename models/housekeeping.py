@@ -23,8 +23,9 @@ from sqlalchemy import Table, bindparam, delete, select
 
 from models.base import execute_core, table_of
 from models.db import Database
-from models.event_links import DownloadLink
-from models.records import DialogState, InboundRecord
+from models.dialog_state import DialogState
+from models.events.links import DownloadLink
+from models.inbound import InboundRecord
 
 CHUNK = 2000
 EXPIRED_LINK_GRACE = timedelta(days=1)

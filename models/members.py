@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from models.base import snapshot, table_of
+from models.dialog_state import DialogState
 from models.fixed_sql import FixedStatement
 from models.org import Account, Branch, Member, MemberRole, Role
-from models.records import DialogState
 
 _IDENTITY = (
     select(Member, MemberRole.role)

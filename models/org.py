@@ -131,3 +131,7 @@ class Chat(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=128)
     branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
     first_seen: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+def role_allows(required: Role, roles: frozenset[Role]) -> bool:
+    """Members may use member commands; admins may use everything."""
+    return required is Role.MEMBER or required in roles or Role.ADMIN in roles

@@ -34,10 +34,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from models.audit import AuditLog
 from models.base import utcnow
 from models.db import Database
 from models.org import ROLE_LABELS, Branch, Member, MemberChild, MemberRole, Role
-from models.records import AuditLog
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.config import Settings
-from bot.outbox import MEMBER_CHANNELS, Target, unreachable_reason
+from bot.outbox.queue import MEMBER_CHANNELS, Target, unreachable_reason
 from models.org import Account, Branch, Member, MemberChild, MemberRole, Role
 
 AUDIENCES = ("all", "women", "parents_under_14")
@@ -176,7 +176,7 @@ class Roster:
     # ------------------------------------------------------------ reaching people
 
     def target_of(self, settings: Settings, member_id: int) -> Target | None:
-        """The account a member is best reached on privately (as ``bot.outbox.notify_member``)."""
+        """The account a member is best reached on privately (as ``bot.outbox.queue.notify_member``)."""
         accounts = self.accounts.get(member_id, {})
         for channel in MEMBER_CHANNELS:
             if channel in accounts and unreachable_reason(settings, channel, "user") is None:

@@ -11,9 +11,9 @@ event whose time or place was changed, before the last such change (``moved_at``
 change notice has just told everyone. Other edits (capacity, note, audience) leave the
 reminders alone. One caught up after a downtime is sent only while the event has not begun.
 The start time is part of every key, so an event that moves gets new reminders for its
-new time and the old time's are no longer planned; ``recall_outdated`` takes back the
-old time's reminders still waiting in the outbox when the event moves, and every queued
-message of the event when it is cancelled.
+new time and the old time's are no longer planned; ``handlers.events.notify.recall_outdated`` takes back
+the old time's reminders still waiting in the outbox when the event moves, and every
+queued message of the event when it is cancelled.
 
 Participants are read with one query for every event of the window (a whole year when
 planning), shared by the window's occasions and read again in each new transaction.
@@ -25,17 +25,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Reply
-from bot.outbox import Target, recall
+from bot.outbox.queue import Target
 from bot.render import say
 from models.base import table_of
-from models.events import CANCELLED, CONFIRMED, Event, Signup, code_of
+from models.events.keys import occasion_key
+from models.events.tables import CANCELLED, CONFIRMED, Event, Signup, code_of
 from models.org import Member
 from scheduler.occasions import Delivery, Occasion, World
 
@@ -125,31 +126,7 @@ class Reminder:
     window: Window
 
 
-def reminder_prefix(code: str, starts_at: datetime | None = None) -> str:
-    """The beginning of the keys of an event's reminders: of those for one start time
-    (``event:A12:start-20270501T0600Z:remind-``) or, without one, of all (``event:A12:start-``).
-    Both end in a separator, so A1's never take in A12's."""
-    if starts_at is None:
-        return f"event:{code}:start-"
-    return f"event:{code}:start-{starts_at.astimezone(UTC):%Y%m%dT%H%MZ}:remind-"
 
-
-def occasion_key(code: str, starts_at: datetime, hours: int) -> str:
-    """``event:A12:start-20270501T0600Z:remind-24h``."""
-    return f"{reminder_prefix(code, starts_at)}{hours}h"
-
-
-async def recall_outdated(session: AsyncSession, code: str, *, moved_from: datetime | None = None) -> int:
-    """Take back what the outbox still holds for the event and no longer holds true, in the
-    caller's transaction: the reminders for the start time ``moved_from`` when the event
-    moved; every message of the event (its announcement, changes, promotions, reminders)
-    when it was called off, before the cancellation notices are queued. Returns how many
-    were taken back."""
-    if moved_from is not None:
-        reason = say(TEMPLATE, "event_moved_recalled", code=code)
-        return await recall(session, reminder_prefix(code, moved_from), reason)
-    reason = say(TEMPLATE, "event_cancelled_recalled", code=code)
-    return await recall(session, f"event:{code}:", reason)
 
 
 class EventReminders:

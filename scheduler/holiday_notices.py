@@ -16,214 +16,26 @@ Idempotency keys: ``holiday:<year>-<key>:chat:<chat id>`` and
 from __future__ import annotations
 
 import logging
-import time as clock
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from importlib.resources import files
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from bot.config import HolidaySettings, Settings
-from bot.messages import Reply
-from bot.outbox import CHANNEL_LABELS, chat_target, unreachable_reason
+from bot.holiday_notice import NoticeConfig, notice_config, render_notice
+from bot.outbox.queue import CHANNEL_LABELS, chat_target, unreachable_reason
 from bot.render import say
+from models.calendar.festivals import Festival, festivals_between
 from models.chats import group_chats_of, sync_robots
 from models.org import Chat
-from scheduler.arrangements import WEEKDAYS, HolidayDataError, library_knows
 from scheduler.audience import Person, Roster
-from scheduler.calendar import KEYS, MAX_YEAR, MIN_YEAR, Festival, arrangement_text, festivals
 from scheduler.occasions import Delivery, Occasion, World
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "holiday"
-GENERIC_TEMPLATE = "holiday"
 MAX_DAYS_BEFORE = 60  # as bot.config.HolidaySettings allows
-NO_DATA_DIR = Path(__file__).with_name("holidays") / "__none__"
-
-
-@dataclass(frozen=True, slots=True)
-class Builtin:
-    """A festival's default notice settings."""
-
-    enabled: bool
-    days_before: int
-    audience: str
-
-
-DEFAULT_SEND_AT = time(9, 0)
-DEFAULT_DELIVERY = "groups"
-BUILTIN: dict[str, Builtin] = {
-    key: Builtin(enabled=False, days_before=3, audience="all") for key in KEYS
-} | {
-    "春节": Builtin(enabled=True, days_before=7, audience="all"),
-    "端午": Builtin(enabled=True, days_before=3, audience="all"),
-    "中秋": Builtin(enabled=True, days_before=3, audience="all"),
-    "三八": Builtin(enabled=True, days_before=3, audience="women"),
-    "六一": Builtin(enabled=True, days_before=3, audience="parents_under_14"),
-}
-
-AUDIENCE_LABELS = {
-    "all": "会员",
-    "women": "女职工",
-    "parents_under_14": "有不满14周岁子女的会员",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeConfig:
-    """A festival's notice settings with the defaults filled in."""
-
-    key: str
-    enabled: bool
-    days_before: int
-    send_at: time
-    audience: str
-    branches: tuple[str, ...]
-    delivery: str
-    gift: str
-    pickup_place: str
-    pickup_time: str
-    note: str
-    template: str  # the file under templates/notices, without .txt.j2
-
-    def due_at(self, festival_date: date, tz: ZoneInfo) -> datetime:
-        """When the notice goes out, in UTC."""
-        local = datetime.combine(festival_date - timedelta(days=self.days_before), self.send_at, tz)
-        return local.astimezone(UTC)
-
-    @property
-    def audience_label(self) -> str:
-        return AUDIENCE_LABELS[self.audience]
-
-
-def notice_config(settings: Settings, key: str) -> NoticeConfig:
-    """The effective notice settings of festival ``key``."""
-    given = settings.holidays.get(key) or HolidaySettings()
-    builtin = BUILTIN[key]
-    send_at = DEFAULT_SEND_AT
-    if given.send_at is not None:
-        hours, minutes = given.send_at.split(":")
-        send_at = time(int(hours), int(minutes))
-    return NoticeConfig(
-        key=key,
-        enabled=builtin.enabled if given.enabled is None else given.enabled,
-        days_before=builtin.days_before if given.days_before is None else given.days_before,
-        send_at=send_at,
-        audience=given.audience or builtin.audience,
-        branches=tuple(given.branches),
-        delivery=given.delivery or DEFAULT_DELIVERY,
-        gift=given.gift.strip(),
-        pickup_place=given.pickup_place.strip(),
-        pickup_time=given.pickup_time.strip(),
-        note=given.note.strip(),
-        template=given.template or default_template(key),
-    )
-
-
-def default_template(key: str) -> str:
-    """``holiday_<key>`` when that file exists, else the generic ``holiday``."""
-    name = f"holiday_{key}"
-    if (files("templates") / "notices" / f"{name}.txt.j2").is_file():
-        return name
-    return GENERIC_TEMPLATE
-
-
-# ---------------------------------------------------------------- the calendar
-
-
-@lru_cache(maxsize=32)
-def _year(year: int, _stamp: int) -> tuple[Festival, ...]:
-    try:
-        return tuple(festivals(year))
-    except HolidayDataError:
-        logger.exception("holiday data of %d unreadable; notices go out without its arrangements", year)
-        return tuple(festivals(year, NO_DATA_DIR))
-
-
-def year_festivals(year: int) -> tuple[Festival, ...]:
-    """The festivals of ``year``, re-read from the data files every ten minutes."""
-    return _year(year, int(clock.monotonic() // 600))
-
-
-def festivals_between(first: date, last: date) -> list[Festival]:
-    """Festivals dated from ``first`` through ``last``, by date."""
-    found: list[Festival] = []
-    for year in range(max(first.year, MIN_YEAR), min(last.year, MAX_YEAR) + 1):
-        found.extend(f for f in year_festivals(year) if first <= f.date <= last)
-    return found
-
-
-def next_festival(key: str, today: date) -> Festival:
-    """The next occurrence of festival ``key`` on or after ``today``."""
-    for year in (today.year, today.year + 1):
-        for item in year_festivals(year):
-            if item.key == key and item.date >= today:
-                return item
-    raise AssertionError(key)  # pragma: no cover - every festival comes once a year
 
 
 def occasion_key(festival: Festival) -> str:
     return f"{SOURCE}:{festival.date.year}-{festival.key}"
-
-
-# ---------------------------------------------------------------- the text
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeValues:
-    """What a notice template sees as ``n`` (documented in holiday.txt.j2)."""
-
-    union: str
-    key: str
-    festival: str
-    date: date
-    date_text: str
-    weekday: str
-    lunar: str | None
-    statutory: bool
-    arrangement: str | None
-    arrangement_note: str
-    audience: str
-    audience_label: str
-    recipient: str | None
-    gift: str
-    pickup_place: str
-    pickup_time: str
-    note: str
-    issued: str
-
-
-def _date_text(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def notice_values(
-    settings: Settings, festival: Festival, config: NoticeConfig, *, recipient: str | None, issued: date
-) -> NoticeValues:
-    note = arrangement_text(festival, library_knows(date(festival.date.year, 7, 1)))
-    arrangement = None
-    if festival.arrangement is not None:
-        arrangement = note if festival.key == "除夕" else festival.arrangement.description
-    return NoticeValues(
-        union=settings.union.name, key=festival.key, festival=festival.name, date=festival.date,
-        date_text=_date_text(festival.date), weekday=WEEKDAYS[festival.date.weekday()],
-        lunar=festival.lunar, statutory=festival.statutory, arrangement=arrangement,
-        arrangement_note=note, audience=config.audience, audience_label=config.audience_label,
-        recipient=recipient, gift=config.gift, pickup_place=config.pickup_place,
-        pickup_time=config.pickup_time, note=config.note, issued=_date_text(issued),
-    )
-
-
-def render_notice(
-    settings: Settings, festival: Festival, config: NoticeConfig, *, recipient: str | None = None,
-) -> Reply:
-    """The notice exactly as it is sent (``recipient``: the member's name when private)."""
-    issued = festival.date - timedelta(days=config.days_before)
-    values = notice_values(settings, festival, config, recipient=recipient, issued=issued)
-    text = say(config.template, "notice", n=values)
-    return Reply("\n".join(line.rstrip() for line in text.splitlines() if line.strip()))
 
 
 # ---------------------------------------------------------------- the source

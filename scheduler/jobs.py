@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.config import Settings
-from bot.outbox import Unreachable, enqueue
+from bot.outbox.queue import Unreachable, enqueue
 from models.db import Database
 from scheduler.occasions import Delivery, Occasion, Source, World
 from scheduler.planner import Planned, missed

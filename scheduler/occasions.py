@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.messages import Reply
-from bot.outbox import Target
+from bot.outbox.queue import Target
 from scheduler.audience import Roster, load_roster
 
 

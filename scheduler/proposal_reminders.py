@@ -33,8 +33,8 @@ from bot.messages import Reply
 from bot.render import say
 from models.base import table_of
 from models.org import Member, MemberRole, Role
-from models.proposal_queries import overdue_clause
-from models.proposals import Proposal, ProposalAssignment, ProposalReply, Status
+from models.proposals.queries import overdue_clause
+from models.proposals.tables import Proposal, ProposalAssignment, ProposalReply, Status
 from scheduler.occasions import Delivery, Occasion, World
 
 DEADLINE_SOURCE = "proposal-deadline"

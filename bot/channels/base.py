@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.appkeys import METRICS, OUTBOX, PIPELINE, SETTINGS, TASKS
 from bot.messages import Incoming, Reply
-from bot.outbox import Target, Unreachable, enqueue
+from bot.outbox.queue import Target, Unreachable, enqueue
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from bot.channels.onebot_api import OnebotSender, late_key, plain_text
 from bot.channels.onebot_events import CHANNEL, MessageEvent, load, parse_event
 from bot.config import OnebotSettings
 from bot.messages import Incoming, Reply
-from bot.outbox import Target, Unreachable, enqueue
+from bot.outbox.queue import Target, Unreachable, enqueue
 from bot.render import say
 
 logger = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ import aiohttp
 
 from bot.channels.onebot_cq import at_code, escape
 from bot.config import OnebotSettings
-from bot.delivery import RetryLater, Sender, Undeliverable
 from bot.messages import Incoming, Reply
-from bot.outbox import Target
+from bot.outbox.queue import Target
+from bot.outbox.worker import RetryLater, Sender, Undeliverable
 
 logger = logging.getLogger(__name__)
 

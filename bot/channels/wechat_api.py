@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import aiohttp
 
-from bot.delivery import RetryLater, Sender, Undeliverable
+from bot.outbox.worker import RetryLater, Sender, Undeliverable
 from bot.render import say
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.appkeys import DB, OUTBOX, SETTINGS
 from bot.channels.base import answer_in_time
 from bot.messages import Incoming, Reply
-from bot.outbox import Target, Unreachable, enqueue
+from bot.outbox.queue import Target, Unreachable, enqueue
 from bot.render import say
 from models.members import identify
 

@@ -36,9 +36,9 @@ from bot.channels.wechat_xml import (
     text_reply,
 )
 from bot.config import WecomSettings
-from bot.delivery import Undeliverable
 from bot.messages import Incoming, Reply
-from bot.outbox import CHANNEL_LABELS, Target
+from bot.outbox.queue import CHANNEL_LABELS, Target
+from bot.outbox.worker import Undeliverable
 from bot.render import say
 
 logger = logging.getLogger(__name__)

@@ -79,7 +79,7 @@ async def test_a_serving_app_keeps_start_up_objects_out_of_garbage_collection(
 
 def test_starting_the_server_does_not_load_the_spreadsheet_library() -> None:
     """openpyxl takes ~150 ms to import; it is loaded when a file is built, not at start."""
-    code = "import sys, bot.app, bot.cli; print('openpyxl' in sys.modules)"
+    code = "import sys, bot.app, bot.cli.main; print('openpyxl' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

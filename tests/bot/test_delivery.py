@@ -12,7 +12,9 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
-from bot.delivery import (
+from bot.messages import Reply
+from bot.outbox.queue import Target, enqueue, recall
+from bot.outbox.worker import (
     OutboxWorker,
     RateLimiter,
     RetryLater,
@@ -21,8 +23,6 @@ from bot.delivery import (
     listing,
     retry,
 )
-from bot.messages import Reply
-from bot.outbox import Target, enqueue, recall
 from models.base import utcnow
 from models.db import Database
 from models.outbox import OutboxMessage

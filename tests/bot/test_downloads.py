@@ -19,7 +19,7 @@ from bot.appkeys import DB, PIPELINE
 from bot.downloads import content_disposition
 from models.base import utcnow
 from models.db import Database
-from models.event_links import DownloadLink
+from models.events.links import DownloadLink
 from models.migrate import upgrade
 from models.org import Role
 from tests.factories import make_member, make_settings, message
@@ -121,7 +121,7 @@ def test_content_disposition_keeps_quotes_out_of_the_fallback() -> None:
 
 def unionbot(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd,
+        [sys.executable, "-m", "bot.cli.main", *args], capture_output=True, text=True, cwd=cwd,
         timeout=120, check=False,
     )
 
@@ -132,7 +132,6 @@ async def test_cli_export_writes_xlsx_and_csv(tmp_path: Path) -> None:
     from bot.metrics import Metrics
     from bot.pipeline import Pipeline
     from handlers import build_registry
-
     pipeline = Pipeline(db=db, settings=make_settings(), registry=build_registry(), metrics=Metrics())
     await seed(db, pipeline)
     await db.dispose()

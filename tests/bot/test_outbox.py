@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.messages import Reply
-from bot.outbox import Target, Unreachable, enqueue, notify_member, recall, unreachable_reason
+from bot.outbox.queue import Target, Unreachable, enqueue, notify_member, recall, unreachable_reason
 from models.db import Database
 from models.outbox import OutboxMessage
 from tests.factories import make_member, make_settings

@@ -16,10 +16,12 @@ from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.registry import Command
 from handlers import build_registry
+from models.audit import AuditLog
 from models.base import utcnow
 from models.db import Database
+from models.dialog_state import DialogState
+from models.inbound import InboundRecord
 from models.org import Account, Chat, Role
-from models.records import AuditLog, DialogState, InboundRecord
 from tests.factories import make_member, message
 
 

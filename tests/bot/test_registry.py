@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from bot.context import Context
-from bot.registry import Command, Registry, role_allows
-from models.org import Role
+from bot.registry import Command, Registry
+from models.org import Role, role_allows
 
 
 async def _noop(ctx: Context, args: str) -> str:

@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 
 from bot.appkeys import TASKS
 from bot.config import Settings
+from models.audit import AuditLog
 from models.db import Database
-from models.records import AuditLog, InboundRecord
+from models.inbound import InboundRecord
 
 
 @dataclass

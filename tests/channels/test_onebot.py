@@ -25,9 +25,9 @@ from bot.channels.onebot_api import OnebotSender
 from bot.channels.onebot_cq import escape, parse_string, read_message, unescape
 from bot.channels.onebot_events import load, parse_event
 from bot.config import Settings
-from bot.delivery import OutboxWorker
 from bot.messages import Incoming, Reply
-from bot.outbox import Target, enqueue
+from bot.outbox.queue import Target, enqueue
+from bot.outbox.worker import OutboxWorker
 from models.db import Database
 from models.org import Account, Role
 from models.outbox import OutboxMessage

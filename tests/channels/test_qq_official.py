@@ -25,7 +25,7 @@ from bot.channels.qq_events import PassiveTarget, load, message_event, validatio
 from bot.channels.qq_sign import BotKeys, seed_from_secret
 from bot.config import Settings
 from bot.messages import Reply
-from bot.outbox import Target, Unreachable, enqueue
+from bot.outbox.queue import Target, Unreachable, enqueue
 from models.db import Database
 from models.org import Account
 from models.outbox import OutboxMessage

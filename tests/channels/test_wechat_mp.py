@@ -20,9 +20,9 @@ from bot.channels.base import Rejected
 from bot.channels.wechat_mp import MpSender
 from bot.channels.wechat_xml import MessageCipher, parse_xml
 from bot.config import Settings
-from bot.delivery import OutboxWorker, RetryLater, Undeliverable
 from bot.messages import Incoming, Reply
-from bot.outbox import Target, enqueue
+from bot.outbox.queue import Target, enqueue
+from bot.outbox.worker import OutboxWorker, RetryLater, Undeliverable
 from bot.render import say
 from models.db import Database
 from models.outbox import DEAD, QUEUED, SENT

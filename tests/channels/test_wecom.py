@@ -20,9 +20,9 @@ from bot.appkeys import PIPELINE
 from bot.channels.wechat_reply import plain, split_parts
 from bot.channels.wecom import WecomSender
 from bot.config import Settings
-from bot.delivery import OutboxWorker, RetryLater, Undeliverable
 from bot.messages import Incoming, Reply
-from bot.outbox import Target, enqueue
+from bot.outbox.queue import Target, enqueue
+from bot.outbox.worker import OutboxWorker, RetryLater, Undeliverable
 from bot.render import say
 from models.db import Database
 from models.outbox import QUEUED, SENT

@@ -31,9 +31,9 @@ import bot.app
 from bot.app import create_app
 from bot.config import Settings
 from models.db import Database
+from models.inbound import InboundRecord
 from models.org import Account
 from models.outbox import OutboxMessage
-from models.records import InboundRecord
 from tests.factories import make_settings
 
 VECTORS: dict[str, Any] = json.loads(

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.pipeline import Pipeline
+from models.audit import AuditLog
 from models.db import Database
 from models.org import Account, Role
-from models.records import AuditLog
 from tests.factories import make_member, message
 
 

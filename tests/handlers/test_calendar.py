@@ -9,12 +9,13 @@ import pytest
 from bot.config import Settings
 from bot.context import Context
 from bot.errors import UserError
+from bot.holiday_notice import notice_config, render_notice
 from bot.pipeline import Pipeline
 from handlers import build_registry
 from handlers.calendar import calendar_command
+from models.calendar.festivals import next_festival
 from models.db import Database
 from models.org import Member, Role
-from scheduler.holiday_notices import next_festival, notice_config, render_notice
 from tests.factories import make_member, make_settings, message
 
 SETTINGS = make_settings(holidays={"三八": {"delivery": "private", "branches": ["计算机学院分工会"]}})

@@ -12,13 +12,14 @@ from sqlalchemy import func, select, update
 from bot.config import Settings
 from bot.messages import Reply
 from bot.pipeline import Pipeline
+from models.audit import AuditLog
 from models.base import utcnow
 from models.db import Database
-from models.event_links import DownloadLink
-from models.events import Event, Signup
+from models.dialog_state import DialogState
+from models.events.links import DownloadLink
+from models.events.tables import Event, Signup
 from models.org import Chat, Member, Role
 from models.outbox import OutboxMessage
-from models.records import AuditLog, DialogState
 from tests.factories import get_branch, make_member, make_settings, message
 
 CREATE = "发起活动 教职工羽毛球赛 时间 下周六 下午2点到4点 地点 体育馆 名额 2 可带 1"

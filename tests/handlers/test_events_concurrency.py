@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 
 from bot.pipeline import Pipeline
 from models.db import Database
-from models.events import Signup
+from models.events.tables import Signup
 from models.org import Account, Member, MemberRole, Role
 from tests.factories import get_branch, make_member, message
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from handlers import build_registry
+from models.audit import AuditLog
 from models.db import Database
 from models.org import Branch, Chat, Role
 from models.outbox import OutboxMessage
-from models.records import AuditLog
 from tests.factories import get_branch, make_member, make_settings, message
 
 SETTINGS = make_settings(

@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from bot.config import Settings
 from bot.pipeline import Pipeline
 from models.db import Database
-from models.proposals import Proposal, ProposalEvent, ProposalRound
-from models.records import DialogState
+from models.dialog_state import DialogState
+from models.proposals.tables import Proposal, ProposalEvent, ProposalRound
 from tests.handlers.test_proposals_support import (
     YEAR,
     People,

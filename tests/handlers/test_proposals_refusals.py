@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.pipeline import Pipeline
+from models.audit import AuditLog
 from models.db import Database
-from models.proposals import ProposalEvent
-from models.records import AuditLog
+from models.proposals.tables import ProposalEvent
 from tests.handlers.test_proposals_support import (
     YEAR,
     People,

@@ -20,10 +20,11 @@ from sqlalchemy import delete, func, select
 
 from bot.pipeline import Pipeline
 from models.db import Database
+from models.dialog_state import DialogState
 from models.org import Account, Member
 from models.outbox import OutboxMessage
-from models.proposal_stats import compute
-from models.proposals import (
+from models.proposals.stats import compute
+from models.proposals.tables import (
     ADMITTED,
     Proposal,
     ProposalAssignment,
@@ -35,7 +36,6 @@ from models.proposals import (
     ProposalRound,
     Status,
 )
-from models.records import DialogState
 from tests.handlers.test_proposals_support import (
     DEPARTMENTS,
     YEAR,

@@ -14,10 +14,12 @@ from bot.config import Settings
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from handlers import build_registry
+from models.audit import AuditLog
 from models.db import Database
+from models.dialog_state import DialogState
 from models.org import Member, Role
 from models.outbox import OutboxMessage
-from models.proposals import (
+from models.proposals.tables import (
     Proposal,
     ProposalAssignment,
     ProposalCosign,
@@ -27,7 +29,6 @@ from models.proposals import (
     ProposalReply,
     ProposalRound,
 )
-from models.records import AuditLog, DialogState
 from tests.factories import make_member, make_settings, message
 
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from models.base import utcnow
 from models.db import Database
-from models.event_admin import EventDraft, cancel_event, create_event, modify_event
-from models.event_queries import event_by_number, roster
-from models.event_signups import (
+from models.events.admin import EventDraft, cancel_event, create_event, modify_event
+from models.events.queries import event_by_number, roster
+from models.events.signups import (
     Applicant,
     SignupOutcome,
     check_in,
@@ -23,7 +23,7 @@ from models.event_signups import (
     standing_of,
     withdraw,
 )
-from models.events import CANCELLED, Event, EventRefusal, Signup, Timing, code_of, parse_code
+from models.events.tables import CANCELLED, Event, EventRefusal, Signup, Timing, code_of, parse_code
 from models.org import Member
 from tests.factories import make_member
 

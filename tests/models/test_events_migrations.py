@@ -11,9 +11,9 @@ from sqlalchemy import Connection, inspect
 
 from models.base import UTCDateTime
 from models.db import Database
-from models.event_admin import EventDraft, create_event
-from models.event_signups import Applicant, lock_for, sign_up
-from models.events import Timing
+from models.events.admin import EventDraft, create_event
+from models.events.signups import Applicant, lock_for, sign_up
+from models.events.tables import Timing
 from models.migrate import alembic_config, status, upgrade
 from tests.factories import make_member
 

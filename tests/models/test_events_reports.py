@@ -17,9 +17,9 @@ from sqlmodel import SQLModel
 
 from models.base import utcnow
 from models.db import Database
-from models.event_export import CONTENT_TYPES, export_roster
-from models.event_stats import BranchFigures, YearFigures, year_figures
-from models.events import CANCELLED, Event, Signup
+from models.events.export import CONTENT_TYPES, export_roster
+from models.events.stats import BranchFigures, YearFigures, year_figures
+from models.events.tables import CANCELLED, Event, Signup
 from models.org import Member
 from tests.factories import make_member
 

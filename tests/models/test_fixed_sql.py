@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
 
+from models.audit import AuditLog
 from models.base import execute_core, table_of
 from models.db import Database
 from models.fixed_sql import SQLITE_CONNECTION, FixedInsert, FixedStatement
+from models.inbound import InboundRecord
 from models.org import Branch, Member
-from models.records import AuditLog, InboundRecord
 
 AUDIT = FixedInsert(table_of(AuditLog), ("at", "actor_id", "actor", "action", "target", "before", "after"))
 CLAIM = FixedInsert(table_of(InboundRecord), ("dedup_key", "channel", "received_at", "reply"))

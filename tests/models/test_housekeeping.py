@@ -14,11 +14,13 @@ from sqlalchemy import func, insert, select
 from bot import app as app_module
 from bot.app import create_app
 from bot.appkeys import DB
+from models.audit import AuditLog
 from models.db import Database
-from models.event_links import DownloadLink
+from models.dialog_state import DialogState
+from models.events.links import DownloadLink
 from models.housekeeping import CHUNK, prune
+from models.inbound import InboundRecord
 from models.migrate import upgrade
-from models.records import AuditLog, DialogState, InboundRecord
 from tests.factories import make_settings
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)

@@ -14,14 +14,21 @@ from sqlmodel import SQLModel
 
 from bot.config import Settings
 from bot.pipeline import Pipeline
-from handlers.proposal_common import chinese_punctuation
-from handlers.proposal_views import percent
+from handlers.proposals.common import chinese_punctuation
+from handlers.proposals.views import percent
 from models.db import Database
 from models.migrate import alembic_config, upgrade
 from models.org import Role
-from models.proposal_numbers import next_number
-from models.proposal_stats import Figures, Ratio
-from models.proposals import Proposal, ProposalCounter, Status, format_number, looks_like_number, parse_number
+from models.proposals.numbers import next_number
+from models.proposals.stats import Figures, Ratio
+from models.proposals.tables import (
+    Proposal,
+    ProposalCounter,
+    Status,
+    format_number,
+    looks_like_number,
+    parse_number,
+)
 from tests.factories import make_member
 from tests.handlers.test_proposals_support import no, proposal_settings, say
 

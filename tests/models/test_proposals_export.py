@@ -14,7 +14,7 @@ import pytest
 from bot.config import Settings
 from bot.pipeline import Pipeline
 from models.db import Database
-from models.proposal_export import COLUMNS, export_proposals
+from models.proposals.export import COLUMNS, export_proposals
 from tests.handlers.test_proposals_refusals import build_scene
 from tests.handlers.test_proposals_support import YEAR, cast, make_pipeline, no, proposal_settings, say
 
@@ -84,7 +84,7 @@ async def test_an_empty_year_still_has_both_sheets(db: Database, tmp_path: Path)
 
 def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd,
+        [sys.executable, "-m", "bot.cli.main", *args], capture_output=True, text=True, cwd=cwd,
         timeout=120, check=False, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
 

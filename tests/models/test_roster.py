@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from models.audit import AuditLog
 from models.db import Database
 from models.org import Branch, Member, MemberChild, MemberRole, Role
-from models.records import AuditLog
 from models.roster import (
     ImportReport,
     Rejection,

@@ -1,4 +1,4 @@
-"""Arrangement data files (scheduler/holidays/<year>.toml): reading, precedence, validation.
+"""Arrangement data files (models/calendar/holidays/<year>.toml): reading, precedence, validation.
 
 The 2027 dates below are invented test data, not the real 2027 arrangement.
 """
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.arrangements import DATA_DIR, HolidayDataError, library_knows
-from scheduler.calendar import check_data_dir, festival, festivals, format_year
+from models.calendar.arrangements import DATA_DIR, HolidayDataError, library_knows
+from models.calendar.festivals import check_data_dir, festival, festivals, format_year
 
 SPRING_2027 = """
 # 测试数据，不是真实安排

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from lunar_python import LunarYear
 
-from scheduler.arrangements import Arrangement
-from scheduler.calendar import (
+from models.calendar.arrangements import Arrangement
+from models.calendar.festivals import (
     KEYS,
     MAX_YEAR,
     MIN_YEAR,

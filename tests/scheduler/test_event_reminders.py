@@ -16,21 +16,22 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from bot.config import Settings, load_settings
-from bot.delivery import OutboxWorker
 from bot.errors import ConfigError
 from bot.messages import Reply
 from bot.metrics import Metrics
-from bot.outbox import Target, enqueue
+from bot.outbox.queue import Target, enqueue
+from bot.outbox.worker import OutboxWorker
 from bot.pipeline import Pipeline
 from handlers import build_registry
 from models.db import Database
-from models.event_admin import EventDraft, cancel_event, create_event, modify_event
-from models.event_queries import event_by_number
-from models.event_signups import Applicant, lock_for, sign_up, withdraw
-from models.events import Timing
+from models.events.admin import EventDraft, cancel_event, create_event, modify_event
+from models.events.keys import occasion_key
+from models.events.queries import event_by_number
+from models.events.signups import Applicant, lock_for, sign_up, withdraw
+from models.events.tables import Timing
 from models.org import Member, Role
 from models.outbox import OutboxMessage
-from scheduler.event_reminders import SOURCE, occasion_key
+from scheduler.event_reminders import SOURCE
 from scheduler.jobs import Outcome, report_missed, run_due
 from scheduler.occasions import World
 from scheduler.planner import Planned, plan
@@ -462,7 +463,7 @@ def test_the_cli_stops_with_exit_code_2_on_bad_reminder_hours(tmp_path: Path) ->
     path = tmp_path / "config.toml"
     path.write_text("[scheduler]\nevent_reminder_hours = [24, 0]\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "scheduler", "plan", "--config", str(path)],
+        [sys.executable, "-m", "bot.cli.main", "scheduler", "plan", "--config", str(path)],
         capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
     )
     assert result.returncode == 2

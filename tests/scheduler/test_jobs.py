@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.messages import Reply
-from bot.outbox import Target
+from bot.outbox.queue import Target
 from models.db import Database
 from models.outbox import OutboxMessage
 from scheduler.jobs import Memo, report_missed, run_due

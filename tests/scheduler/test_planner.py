@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.config import Settings
+from bot.holiday_notice import notice_config, render_notice
+from models.calendar.festivals import next_festival
 from models.db import Database
 from models.org import Branch, Chat, MemberChild, Role
-from scheduler.holiday_notices import next_festival, notice_config, render_notice
 from scheduler.occasions import World
 from scheduler.planner import Planned, plan
 from tests.factories import get_branch, make_member, make_settings

@@ -9,8 +9,8 @@ import pytest
 
 from bot.config import HOLIDAY_KEYS, load_settings
 from bot.errors import ConfigError
-from scheduler.calendar import KEYS
-from scheduler.holiday_notices import BUILTIN, notice_config
+from bot.holiday_notice import BUILTIN, notice_config
+from models.calendar.festivals import KEYS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

@@ -9,10 +9,10 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 from bot.render import say
-from models import proposal_flow as flow
 from models.db import Database
 from models.org import Member, Role
-from models.proposals import Outcome, Rating
+from models.proposals import flow
+from models.proposals.tables import Outcome, Rating
 from scheduler.jobs import Outcome as RunOutcome
 from scheduler.jobs import run_due
 from scheduler.occasions import World

@@ -1,0 +1,183 @@
+"""发起活动 — an officer creates an event, in one message or step by step in private chat.
+
+``发起活动 <名称> 时间 <…> 地点 <…> 名额 <n> [截止 <…>] [可带 <k>] [结束 <…>] [对象 <…>]
+[填写 <…>] [备注 <…>]``. Missing items in a private chat start a guided dialog that asks
+for them one by one; in a group the officer is told what is missing.
+
+The new event is announced in the group chats of its audience through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import dialogs
+from bot.context import Context
+from bot.errors import UserError
+from bot.messages import Reply
+from handlers.events.fields import (
+    LABELS,
+    REQUIRED,
+    FieldError,
+    is_none,
+    own_branch,
+    parse_audience,
+    parse_capacity,
+    parse_deadline,
+    parse_end,
+    parse_fields,
+    parse_max_guests,
+    parse_note,
+    parse_place,
+    parse_span,
+    parse_title,
+    read_items,
+)
+from handlers.events.notify import tell_chats
+from handlers.events.text import refused, say_events, view
+from models.base import utcnow
+from models.events.admin import EventDraft, create_event, snapshot
+from models.events.tables import EventRefusal
+
+logger = logging.getLogger(__name__)
+
+_UTC = ZoneInfo("UTC")
+CREATE_EXAMPLE = "发起活动 教职工羽毛球赛 时间 12月5日 14:00 地点 体育馆 名额 30"
+STEP_OF = {"title": "title", "time": "time", "end": "time", "place": "place", "capacity": "capacity"}
+
+
+# ---------------------------------------------------------------- the guided dialog
+
+
+def _step_time(text: str) -> str:
+    """Check the form of a time now; whether it lies in the future is checked at the end."""
+    parse_span(text, now=utcnow(), tz=_UTC, allow_past=True)
+    return text.strip()
+
+
+def _step_capacity(text: str) -> int:
+    return parse_capacity(text)
+
+
+def _step_extras(text: str) -> dict[str, str]:
+    if is_none(text):
+        return {}
+    head, items = read_items(text)
+    if head:
+        raise UserError(say_events("unknown_words", text=head[:30],
+                            example="截止 12月4日 18:00 可带 1"))
+    return items
+
+
+CREATE_DIALOG = dialogs.Dialog(
+    name="event_create",
+    steps=(
+        dialogs.Step("title", ("events", "ask_title"), parse_title),
+        dialogs.Step("time", ("events", "ask_time"), _step_time),
+        dialogs.Step("place", ("events", "ask_place"), parse_place),
+        dialogs.Step("capacity", ("events", "ask_capacity"), _step_capacity),
+        dialogs.Step("extras", ("events", "ask_extras"), _step_extras),
+    ),
+    finish=lambda ctx, values: finish_dialog(ctx, values),
+)
+
+
+async def finish_dialog(ctx: Context, values: dict[str, Any]) -> Reply:
+    """Create the event from the answers; a bad answer is asked for again."""
+    items = {key: str(values[key]) for key in REQUIRED}
+    items.update(values.get("extras") or {})
+    try:
+        return await create(ctx, items)
+    except FieldError as exc:
+        step = STEP_OF.get(exc.key, "extras")
+        kept = {key: value for key, value in values.items() if key != step}
+        await dialogs.start(ctx, CREATE_DIALOG, kept)
+        question = next(s for s in CREATE_DIALOG.steps if s.key == step).ask()
+        return Reply(f"{exc.message}\n{question}")
+
+
+# ---------------------------------------------------------------- the command
+
+
+async def create_command(ctx: Context, args: str) -> Reply | str:
+    head, items = read_items(args)
+    if head and "title" in items:
+        raise UserError(say_events("unknown_words", text=head[:30], example=CREATE_EXAMPLE))
+    if head:
+        items["title"] = head
+    missing = [key for key in REQUIRED if key not in items]
+    if not missing:
+        return await create(ctx, items)
+    if ctx.is_group:
+        raise UserError(say_events("create_usage", missing=[LABELS[key] for key in missing]))
+    return await dialogs.start(ctx, CREATE_DIALOG, _prefilled(items))
+
+
+def _prefilled(items: dict[str, str]) -> dict[str, Any]:
+    """Dialog answers already given in the command (checked as the dialog would)."""
+    values: dict[str, Any] = {}
+    if "title" in items:
+        values["title"] = parse_title(items["title"])
+    if "time" in items:
+        values["time"] = _step_time(items["time"])
+    if "place" in items:
+        values["place"] = parse_place(items["place"])
+    if "capacity" in items:
+        values["capacity"] = _step_capacity(items["capacity"])
+    extras = {key: value for key, value in items.items() if key not in REQUIRED}
+    if extras:
+        values["extras"] = extras
+    return values
+
+
+async def draft_from(ctx: Context, items: dict[str, str]) -> EventDraft:
+    """Every item checked against the configuration and the clock."""
+    config = ctx.settings.events
+    starts_at, ends_at = parse_span(items["time"], now=ctx.now, tz=ctx.tz)
+    if "end" in items:
+        ends_at = None if is_none(items["end"]) else parse_end(
+            items["end"], starts_at, now=ctx.now, tz=ctx.tz
+        )
+    if "audience" in items:
+        branch_id, gender = await parse_audience(ctx, items["audience"])
+    else:
+        branch_id, gender = await own_branch(ctx), None
+    return EventDraft(
+        title=parse_title(items["title"], config.title_max_chars),
+        place=parse_place(items["place"]),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=parse_capacity(str(items["capacity"]), config.max_capacity),
+        deadline=parse_deadline(items["deadline"], now=ctx.now, tz=ctx.tz) if "deadline" in items else None,
+        max_guests=parse_max_guests(items["guests"], config.max_guests) if "guests" in items else 0,
+        audience_branch_id=branch_id,
+        audience_gender=gender,
+        note=parse_note(items["note"]) if "note" in items else None,
+        fields=tuple(parse_fields(items["fields"])) if "fields" in items else (),
+    )
+
+
+_REFUSAL_ITEM = {
+    "start_in_past": "time", "end_before_start": "time",
+    "deadline_after_start": "extras", "deadline_in_past": "extras",
+}  # fmt: skip
+
+
+async def create(ctx: Context, items: dict[str, str]) -> Reply:
+    """Store the event, announce it to its audience's chats, answer the officer."""
+    assert ctx.member is not None
+    draft = await draft_from(ctx, items)
+    try:
+        event = await create_event(ctx.session, draft=draft, created_by=ctx.member.id, now=ctx.now)
+    except EventRefusal as exc:
+        error = refused(ctx, exc)
+        raise FieldError(_REFUSAL_ITEM.get(exc.reason, "extras"), error.message) from None
+    await ctx.audit("event.create", f"event:{event.code}", after=snapshot(event))
+    shown = await view(ctx, event)
+    report = await tell_chats(
+        ctx, event, what="announce", text=say_events("announcement", v=shown)
+    )
+    logger.info("event %s created by member %s", event.code, ctx.member.id)
+    return Reply(say_events("created", v=shown, report=report))

@@ -1,0 +1,149 @@
+"""Shared pieces of the event commands: showing times, describing an event, finding it.
+
+Dates are shown in the union's time zone the way people write them in a notice:
+``12月5日（周六）14:00``, with the year only when it is not the current one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.context import Context
+from bot.errors import UserError
+from bot.render import say
+from models.events.queries import branch_names, event_by_number
+from models.events.tables import Event, EventRefusal, Timing, closes_at, looks_like_code, parse_code, phase
+from models.events.tables import signup_deadline as deadline_of
+
+WEEKDAYS = "一二三四五六日"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def timing(ctx: Context) -> Timing:
+    config = ctx.settings.events
+    return Timing(
+        default_deadline_before=timedelta(minutes=config.deadline_minutes_before_start),
+        checkin_margin=timedelta(minutes=config.checkin_margin_minutes),
+    )
+
+
+def when(ctx: Context, moment: datetime) -> str:
+    """``12月5日（周六）14:00`` in the union's time zone; the year only if not this year."""
+    local = moment.astimezone(ctx.tz)
+    year = "" if local.year == ctx.now.astimezone(ctx.tz).year else f"{local.year}年"
+    return f"{year}{local.month}月{local.day}日（周{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+
+
+def span(ctx: Context, start: datetime, end: datetime | None) -> str:
+    """``12月5日（周六）14:00–16:00``; an end on another day is written in full."""
+    if end is None:
+        return when(ctx, start)
+    if start.astimezone(ctx.tz).date() == end.astimezone(ctx.tz).date():
+        return f"{when(ctx, start)}–{end.astimezone(ctx.tz):%H:%M}"
+    return f"{when(ctx, start)} 至 {when(ctx, end)}"
+
+
+def clean(text: str) -> str:
+    """One line of user text: control characters removed, white space folded."""
+    return " ".join(_CONTROL.sub("", text).split())
+
+
+def say_events(macro: str, /, **values: Any) -> str:
+    """Render a macro of ``notices/events.txt.j2`` without the blank lines that optional
+    parts leave behind."""
+    return "\n".join(line for line in say("events", macro, **values).splitlines() if line.strip())
+
+
+def refused(ctx: Context, exc: EventRefusal, **extra: Any) -> UserError:
+    """The sentence for a domain refusal; times are shown in the union's time zone."""
+    values = {
+        key: when(ctx, value) if isinstance(value, datetime) else value
+        for key, value in {**exc.values, **extra}.items()
+    }
+    return UserError(say_events(exc.reason, **values))
+
+
+def code_number(word: str) -> int:
+    """The n of a code ``A<n>``; ``UserError`` when the word is not a code."""
+    number = parse_code(word)
+    if number is None:
+        raise UserError(say_events("bad_code", text=clean(word)[:20]))
+    return number
+
+
+async def find_event(ctx: Context, word: str, *, lock: bool = False) -> Event:
+    """The event a code names; ``UserError`` for a malformed or unknown code."""
+    return await load_event(ctx, code_number(word), lock=lock)
+
+
+async def load_event(ctx: Context, number: int, *, lock: bool = False) -> Event:
+    """The event ``A<number>``; ``UserError`` when there is none."""
+    event = await event_by_number(ctx.session, number, lock=lock)
+    if event is None:
+        raise UserError(say_events("unknown_event", code=f"A{number}"))
+    return event
+
+
+def split_code(args: str) -> tuple[str | None, str]:
+    """``"A3 +1 素食"`` → (``"A3"``, ``"+1 素食"``); no leading code → (None, args)."""
+    first, _, rest = args.strip().partition(" ")
+    if first and looks_like_code(first):
+        return first, rest.strip()
+    return None, args.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """An event as the templates show it."""
+
+    code: str
+    title: str
+    time: str
+    place: str
+    capacity: int
+    taken: int
+    left: int
+    waiting: int
+    max_guests: int
+    deadline: str
+    audience: str
+    fields: list[str]
+    note: str | None
+    state: str  # open, closed, finished, cancelled
+    cancel_reason: str | None
+    checkin_from: str
+    checkin_until: str
+
+
+async def audience_label(ctx: Context, event: Event, names: dict[int, str] | None = None) -> str:
+    """``全校教职工``, ``计算机学院分工会``, ``全校女职工``, ``计算机学院分工会女职工``."""
+    if names is None:
+        names = await branch_names(ctx.session)
+    where = "全校" if event.audience_branch_id is None else names.get(event.audience_branch_id, "")
+    if event.audience_gender:
+        return f"{where}{event.audience_gender}职工"
+    return f"{where}教职工" if event.audience_branch_id is None else where
+
+
+async def view(
+    ctx: Context, event: Event, names: dict[int, str] | None = None,
+    *, with_audience: bool = True,
+) -> EventView:
+    """The event for a template; ``with_audience=False`` skips looking up branch names
+    (for replies that do not show the audience)."""
+    rules = timing(ctx)
+    return EventView(
+        code=event.code, title=event.title, time=span(ctx, event.starts_at, event.ends_at),
+        place=event.place, capacity=event.capacity, taken=event.places_taken,
+        left=max(0, event.capacity - event.places_taken), waiting=event.waiting_count,
+        max_guests=event.max_guests, deadline=when(ctx, deadline_of(event, rules)),
+        audience=await audience_label(ctx, event, names) if with_audience else "",
+        fields=event.field_names,
+        note=event.note, state=phase(event, ctx.now, ctx.tz, rules),
+        cancel_reason=event.cancel_reason,
+        checkin_from=when(ctx, event.starts_at - rules.checkin_margin),
+        checkin_until=when(ctx, closes_at(event, ctx.tz)),
+    )

@@ -1,0 +1,1 @@
+"""活动报名 — events: tables and domain rules, sign-ups, queries, statistics and exports."""

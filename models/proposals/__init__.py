@@ -1,0 +1,1 @@
+"""教代会提案 — proposals: tables, the life cycle, numbering, rounds, queries, statistics and exports."""
