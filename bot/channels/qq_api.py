@@ -176,45 +176,54 @@ class QqApi:
         while True:
             if self.wall() >= target.deadline:
                 return self._too_late(target, seq)
-            token = ""
-            try:
-                token = await self.access_token()
-                status, answer = await self._post(target.path, payload, token)
-            except ApiError as exc:
-                if not exc.retry:
-                    logger.error("qq_official: cannot answer message %s: %s", target.msg_id, exc.reason)
-                    return Result.FAILED
-                reason = exc.reason
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                reason = f"网络错误：{type(exc).__name__}"
-            else:
-                if 200 <= status < 300:
-                    return Result.SENT
-                code = answer.get("code", answer.get("err_code"))
-                if code == DUPLICATE_CODE:
-                    logger.info("qq_official: part %d of the reply to %s was sent before",
-                                seq, target.msg_id)
-                    return Result.DUPLICATE
-                if code == EXPIRED_CODE:
-                    return self._too_late(target, seq)
-                if status == 401 and not renewed:
-                    self.forget_token(token)
-                    renewed = True
-                    continue
-                reason = f"HTTP {status}{_code_text(answer)}"
-                if status != 429 and status < 500:
-                    logger.error("qq_official: the platform refused the reply to %s: %s",
-                                 target.msg_id, reason)
-                    return Result.FAILED
+            outcome = await self._try_part(target, seq, payload, may_renew=not renewed)
+            if outcome is None:
+                renewed = True
+                continue
+            if isinstance(outcome, Result):
+                return outcome
             if attempt >= len(self.backoff):
                 logger.error("qq_official: gave up answering message %s after %d tries: %s",
-                             target.msg_id, attempt + 1, reason)
+                             target.msg_id, attempt + 1, outcome)
                 return Result.FAILED
             delay = min(self.backoff[attempt], max(0.0, target.deadline - self.wall()))
             attempt += 1
             logger.warning("qq_official: answering message %s failed (%s); retrying in %.1f s",
-                           target.msg_id, reason, delay)
+                           target.msg_id, outcome, delay)
             await asyncio.sleep(delay)
+
+    async def _try_part(
+        self, target: PassiveTarget, seq: int, payload: dict[str, Any], *, may_renew: bool
+    ) -> Result | str | None:
+        """One POST of a part: a final ``Result``, ``None`` to try again at once with a new
+        token, or the reason to try again after a pause."""
+        token = ""
+        try:
+            token = await self.access_token()
+            status, answer = await self._post(target.path, payload, token)
+        except ApiError as exc:
+            if not exc.retry:
+                logger.error("qq_official: cannot answer message %s: %s", target.msg_id, exc.reason)
+                return Result.FAILED
+            return exc.reason
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return f"网络错误：{type(exc).__name__}"
+        if 200 <= status < 300:
+            return Result.SENT
+        code = answer.get("code", answer.get("err_code"))
+        if code == DUPLICATE_CODE:
+            logger.info("qq_official: part %d of the reply to %s was sent before", seq, target.msg_id)
+            return Result.DUPLICATE
+        if code == EXPIRED_CODE:
+            return self._too_late(target, seq)
+        if status == 401 and may_renew:
+            self.forget_token(token)
+            return None
+        reason = f"HTTP {status}{_code_text(answer)}"
+        if status != 429 and status < 500:
+            logger.error("qq_official: the platform refused the reply to %s: %s", target.msg_id, reason)
+            return Result.FAILED
+        return reason
 
     async def _post(self, path: str, payload: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
         headers = {"Authorization": f"QQBot {token}", "X-Union-Appid": self.settings.app_id}

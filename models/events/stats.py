@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import table_of
@@ -62,7 +62,23 @@ async def year_figures(session: AsyncSession, *, year: int, now: datetime, tz: Z
         func.count().filter(and_(in_year, _e.c.status == CANCELLED)),
         func.count().filter(and_(in_year, _e.c.status != CANCELLED, _e.c.starts_at >= until)),
     ))).one()
+    branches = await _branch_figures(session, held)
+    attendance = (await session.execute(
+        select(func.count(distinct(_s.c.member_id)), func.count(distinct(_s.c.event_id)))
+        .select_from(_s.join(_e, _e.c.id == _s.c.event_id))
+        .where(held, _s.c.checked_in_at.is_not(None))
+    )).one()
+    return YearFigures(
+        year=year, until=until, events=int(counts[0]), cancelled=int(counts[1]),
+        upcoming=int(counts[2]),
+        signups=sum(b.signups for b in branches), attended=sum(b.attended for b in branches),
+        people=int(attendance[0]), without_checkin=int(counts[0]) - int(attendance[1]),
+        branches=branches,
+    )
 
+
+async def _branch_figures(session: AsyncSession, held: ColumnElement[bool]) -> tuple[BranchFigures, ...]:
+    """Per branch: events organised for it, and 人次 signed up and checked in by its members."""
     party = 1 + _s.c.guests
     came = _s.c.checked_in_at.is_not(None)
     signed = (
@@ -76,28 +92,10 @@ async def year_figures(session: AsyncSession, *, year: int, now: datetime, tz: Z
         .group_by(_m.c.branch_id)
     )
     by_member_branch = {row[0]: (int(row[1]), int(row[2])) for row in await session.execute(signed)}
-
     organised = select(_e.c.audience_branch_id, func.count()).where(held).group_by(_e.c.audience_branch_id)
     by_event_branch = {row[0]: int(row[1]) for row in await session.execute(organised)}
-
-    attendance = (await session.execute(
-        select(func.count(distinct(_s.c.member_id)), func.count(distinct(_s.c.event_id)))
-        .select_from(_s.join(_e, _e.c.id == _s.c.event_id))
-        .where(held, came)
-    )).one()
-
     branch_ids = sorted(set(by_member_branch) | set(by_event_branch), key=lambda b: (b is not None, b or 0))
-    branches = tuple(
-        BranchFigures(
-            branch_id, by_event_branch.get(branch_id, 0),
-            *by_member_branch.get(branch_id, (0, 0)),
-        )
+    return tuple(
+        BranchFigures(branch_id, by_event_branch.get(branch_id, 0), *by_member_branch.get(branch_id, (0, 0)))
         for branch_id in branch_ids
-    )
-    return YearFigures(
-        year=year, until=until, events=int(counts[0]), cancelled=int(counts[1]),
-        upcoming=int(counts[2]),
-        signups=sum(b.signups for b in branches), attended=sum(b.attended for b in branches),
-        people=int(attendance[0]), without_checkin=int(counts[0]) - int(attendance[1]),
-        branches=branches,
     )

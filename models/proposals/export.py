@@ -97,33 +97,9 @@ async def _rows(session: AsyncSession, year: int, tz: ZoneInfo, today: date) -> 
     proposals = list(result.tuples())
     ids = select(col(Proposal.id)).where(col(Proposal.year) == year)
     cosigners = await _names_by_proposal(session, ids)
-    helpers: dict[int, list[str]] = defaultdict(list)
-    for pid, department in (await session.execute(
-        select(col(ProposalAssignment.proposal_id), col(ProposalAssignment.department))
-        .where(col(ProposalAssignment.proposal_id).in_(ids), col(ProposalAssignment.lead).is_(False))
-        .order_by(col(ProposalAssignment.department))
-    )).tuples():
-        helpers[pid].append(department)
-    lead_reply: dict[int, ProposalReply] = {}
-    opinions: dict[int, list[str]] = defaultdict(list)
-    for answer in await session.scalars(
-        select(ProposalReply).where(col(ProposalReply.proposal_id).in_(ids))
-        .order_by(col(ProposalReply.handling_round), col(ProposalReply.id))
-    ):
-        if answer.lead:
-            lead_reply[answer.proposal_id] = answer  # the latest round's wins
-        else:
-            label = OUTCOME_LABELS[Outcome(answer.outcome)]
-            opinions[answer.proposal_id].append(f"{answer.department}（{label}）：{answer.content}")
-    comments: dict[int, str] = {}
-    for pid, comment in (await session.execute(
-        select(col(ProposalRating.proposal_id), col(ProposalRating.comment))
-        .join(Proposal, col(Proposal.id) == col(ProposalRating.proposal_id))
-        .where(col(ProposalRating.proposal_id).in_(ids))
-        .where(col(ProposalRating.member_id) == col(Proposal.proposer_id))
-        .order_by(col(ProposalRating.id))
-    )).tuples():
-        comments[pid] = comment or ""
+    helpers = await _helping_departments(session, ids)
+    lead_reply, opinions = await _replies(session, ids)
+    comments = await _proposer_comments(session, ids)
     rows = []
     for p, proposer, branch, round_name in proposals:
         pid = p.id or 0
@@ -140,6 +116,48 @@ async def _rows(session: AsyncSession, year: int, tz: ZoneInfo, today: date) -> 
             RATING_LABELS[Rating(p.rating)] if p.rating else "", comments.get(pid, "") if p.rating else "",
         ])
     return rows
+
+
+async def _helping_departments(session: AsyncSession, ids: Select[Any]) -> dict[int, list[str]]:
+    helpers: dict[int, list[str]] = defaultdict(list)
+    for pid, department in (await session.execute(
+        select(col(ProposalAssignment.proposal_id), col(ProposalAssignment.department))
+        .where(col(ProposalAssignment.proposal_id).in_(ids), col(ProposalAssignment.lead).is_(False))
+        .order_by(col(ProposalAssignment.department))
+    )).tuples():
+        helpers[pid].append(department)
+    return helpers
+
+
+async def _replies(
+    session: AsyncSession, ids: Select[Any]
+) -> tuple[dict[int, ProposalReply], dict[int, list[str]]]:
+    """The lead department's latest reply, and the helping departments' opinions."""
+    lead_reply: dict[int, ProposalReply] = {}
+    opinions: dict[int, list[str]] = defaultdict(list)
+    for answer in await session.scalars(
+        select(ProposalReply).where(col(ProposalReply.proposal_id).in_(ids))
+        .order_by(col(ProposalReply.handling_round), col(ProposalReply.id))
+    ):
+        if answer.lead:
+            lead_reply[answer.proposal_id] = answer  # the latest round's wins
+        else:
+            label = OUTCOME_LABELS[Outcome(answer.outcome)]
+            opinions[answer.proposal_id].append(f"{answer.department}（{label}）：{answer.content}")
+    return lead_reply, opinions
+
+
+async def _proposer_comments(session: AsyncSession, ids: Select[Any]) -> dict[int, str]:
+    comments: dict[int, str] = {}
+    for pid, comment in (await session.execute(
+        select(col(ProposalRating.proposal_id), col(ProposalRating.comment))
+        .join(Proposal, col(Proposal.id) == col(ProposalRating.proposal_id))
+        .where(col(ProposalRating.proposal_id).in_(ids))
+        .where(col(ProposalRating.member_id) == col(Proposal.proposer_id))
+        .order_by(col(ProposalRating.id))
+    )).tuples():
+        comments[pid] = comment or ""
+    return comments
 
 
 def _put(sheet: Any, row: int, column: int, value: Any, number_format: str | None = None) -> None:

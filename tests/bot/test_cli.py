@@ -20,7 +20,7 @@ SAMPLE = ROOT / "examples" / "roster.csv"
 
 def unionbot(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args], input=stdin, capture_output=True,
+        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
         text=True, cwd=cwd, timeout=120, check=False,
     )
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def unionbot(cwd: Path, *args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli.main", *args, cwd=cwd,
+        sys.executable, "-m", "bot.cli", *args, cwd=cwd,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 120)

@@ -85,7 +85,7 @@ def test_cli_stops_with_exit_code_2_and_one_line(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[server]\nport = "eighty"\n', encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", "db", "upgrade", "--config", str(path)],
+        [sys.executable, "-m", "bot.cli", "db", "upgrade", "--config", str(path)],
         capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
     )
     assert result.returncode == 2

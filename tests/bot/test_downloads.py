@@ -121,7 +121,7 @@ def test_content_disposition_keeps_quotes_out_of_the_fallback() -> None:
 
 def unionbot(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args], capture_output=True, text=True, cwd=cwd,
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd,
         timeout=120, check=False,
     )
 

@@ -11,7 +11,6 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.holiday_notice import notice_config, render_notice
 from bot.pipeline import Pipeline
-from handlers import build_registry
 from handlers.calendar import calendar_command
 from models.calendar.festivals import next_festival
 from models.db import Database
@@ -30,7 +29,7 @@ async def ask(
     async with db.write() as session:
         ctx = Context(
             session=session, incoming=message(f"节日 {text}"), member=member, roles=roles,
-            settings=settings, registry=build_registry(),
+            settings=settings,
             now=datetime.fromisoformat(now).replace(tzinfo=UTC),
         )
         return await calendar_command(ctx, text)

@@ -84,7 +84,7 @@ async def test_an_empty_year_still_has_both_sheets(db: Database, tmp_path: Path)
 
 def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args], capture_output=True, text=True, cwd=cwd,
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd,
         timeout=120, check=False, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
 

@@ -463,7 +463,7 @@ def test_the_cli_stops_with_exit_code_2_on_bad_reminder_hours(tmp_path: Path) ->
     path = tmp_path / "config.toml"
     path.write_text("[scheduler]\nevent_reminder_hours = [24, 0]\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", "scheduler", "plan", "--config", str(path)],
+        [sys.executable, "-m", "bot.cli", "scheduler", "plan", "--config", str(path)],
         capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
     )
     assert result.returncode == 2

@@ -41,14 +41,14 @@ secret = "s"
 
 def unionbot(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args], capture_output=True, text=True, cwd=cwd,
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, cwd=cwd,
         timeout=120, check=False,
     )
 
 
 def start(cwd: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli.main", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "bot.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, cwd=cwd,
     )
 
