@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -39,11 +38,9 @@ from tests.channels.qq_fakes import (
     stored,
     use_database,
 )
+from tests.channels.vectors import VECTORS
 from tests.factories import make_member, make_settings
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "protocol-vectors.json").read_text(encoding="utf-8")
-)
 SELF = 10000
 SECRET = "onebot-secret"
 TOKEN = "api-token"

@@ -26,9 +26,9 @@ from bot.outbox import Target, enqueue
 from bot.render import say
 from models.db import Database
 from models.outbox import DEAD, QUEUED, SENT
+from tests.channels.vectors import VECTORS
 from tests.channels.wechat_fakes import (
     SLOW,
-    VECTORS,
     FakeWechat,
     Stored,
     base_url,

@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import json
 import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,9 +34,6 @@ from models.outbox import OutboxMessage
 from models.records import InboundRecord
 from tests.factories import make_settings
 
-VECTORS: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "protocol-vectors.json").read_text(encoding="utf-8")
-)
 SLOW = "slow"  # an answer that arrives after the client has given up
 
 
