@@ -25,6 +25,7 @@ from bot.messages import Incoming, Reply
 from bot.outbox import Target, enqueue
 from bot.render import say
 from models.db import Database
+from models.org import Role
 from models.outbox import DEAD, QUEUED, SENT
 from tests.channels.vectors import VECTORS
 from tests.channels.wechat_fakes import (
@@ -52,6 +53,7 @@ APP_ID = "wx0123456789abcdef"
 KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
 OTHER_KEY = base64.b64encode(bytes(range(100, 132))).decode().rstrip("=")
 ZHANG = "oZhangSan_openid-01"
+OFFICER = "oOfficer_openid-02"
 PATH = "/wechat/mp"
 
 
@@ -199,12 +201,34 @@ async def test_a_follower_binds_and_asks_who_they_are(
     assert await stored(app_db) == Stored(records=3, accounts=1, outbox=0)
 
 
-async def test_a_safe_mode_account_still_accepts_a_plaintext_message(
+@pytest.mark.parametrize("extra", [{}, {"encrypt_type": "raw"}, {"msg_signature": "0" * 40}],
+                         ids=["plain", "raw", "msg-signature-only"])
+async def test_a_safe_mode_account_refuses_a_plaintext_message(
+    connect: Connect, app_db: Database, extra: dict[str, str]
+) -> None:
+    await make_member(app_db, "10001", "张三", roles=[Role.OFFICER], accounts=[("wechat_mp", OFFICER)])
+    client = await connect(mp_settings(aes=True, window=300))
+    forged = text_message("我", user=OFFICER)
+    response = await client.post(PATH, params=query() | extra, data=forged)
+    assert (response.status, await response.text()) == (403, "not_encrypted")
+    assert await metric(client, rejected("wechat_mp", "not_encrypted")) == 1.0
+    assert await stored(app_db) == Stored(records=0, accounts=1, outbox=0)
+
+
+async def test_in_compatible_mode_only_the_encrypted_part_is_read(
     connect: Connect, app_db: Database
 ) -> None:
-    client = await connect(mp_settings(aes=True))
-    answer = await ask(client, "帮助", aes=False)
-    assert "你还没有绑定工号" in answer
+    await make_member(app_db, "10001", "张三", roles=[Role.OFFICER], accounts=[("wechat_mp", OFFICER)])
+    client = await connect(mp_settings(aes=True, window=300))
+    encrypted = encrypt(KEY, APP_ID, text_message("帮助", msg_id="5001"))
+    forged = text_message("我", user=OFFICER, msg_id="5002")
+    body = forged.replace("</xml>", f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+    response = await client.post(PATH, params=query(encrypted=encrypted), data=body)
+    assert response.status == 200
+    inner = open_reply(await response.text())
+    assert field_of(inner, "ToUserName") == ZHANG
+    assert "你还没有绑定工号" in field_of(inner, "Content")
+    assert await stored(app_db) == Stored(records=1, accounts=1, outbox=0)
 
 
 async def test_subscribing_gets_the_binding_instructions_and_a_bound_member_a_welcome_back(
@@ -429,9 +453,10 @@ async def test_a_timestamp_that_is_not_a_number_is_refused(hostile: TestClient, 
 
 
 async def test_an_oversized_body_is_refused(hostile: TestClient, app_db: Database) -> None:
-    body = text_message("绑定 10001 张三" + "啊" * 30_000)
+    body = envelope(encrypt(KEY, APP_ID, text_message("绑定 10001 张三" + "啊" * 30_000)))
     assert len(body.encode()) > 64 * 1024
-    await refused(hostile, app_db, await hostile.post(PATH, params=query(), data=body), 413, "body_too_large")
+    params = query(encrypted=field_of(body, "Encrypt"))
+    await refused(hostile, app_db, await hostile.post(PATH, params=params, data=body), 413, "body_too_large")
 
 
 @pytest.mark.parametrize(("body", "reason"), [
@@ -449,9 +474,10 @@ async def test_an_oversized_body_is_refused(hostile: TestClient, app_db: Databas
 ], ids=["truncated", "garbage", "empty", "utf8", "entity-bomb", "external-entity", "undefined-entity",
         "repeated", "root"])
 async def test_bad_plaintext_bodies_are_refused(
-    hostile: TestClient, app_db: Database, body: bytes, reason: str
+    connect: Connect, app_db: Database, body: bytes, reason: str
 ) -> None:
-    await refused(hostile, app_db, await hostile.post(PATH, params=query(), data=body), 400, reason)
+    client = await connect(mp_settings(window=300))
+    await refused(client, app_db, await client.post(PATH, params=query(), data=body), 400, reason)
 
 
 async def test_an_entity_bomb_inside_the_ciphertext_is_refused(hostile: TestClient, app_db: Database) -> None:

@@ -344,6 +344,19 @@ async def test_an_oversized_body_is_refused(hostile: TestClient, app_db: Databas
     await refused(hostile, app_db, response, 413, "body_too_large")
 
 
+async def test_only_the_encrypted_message_counts(hostile: TestClient, app_db: Database) -> None:
+    stamp = str(int(time.time()))
+    plain = {"msg_signature": sign(TOKEN, stamp, "n"), "timestamp": stamp, "nonce": "n"}
+    await refused(hostile, app_db, await hostile.post(PATH, params=plain, data=BIND), 400, "missing_fields")
+    encrypted = encrypt(KEY, CORP_ID, text_message("帮助"))
+    outside = text_message("绑定 10002 李四", user="wangwu").replace(
+        "</xml>", f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+    response = await hostile.post(PATH, params=query(encrypted), data=outside)
+    inner = open_reply(await response.text())
+    assert field_of(inner, "ToUserName") == LI and "你还没有绑定工号" in field_of(inner, "Content")
+    assert await stored(app_db) == Stored(records=1, accounts=0, outbox=0)
+
+
 @pytest.mark.parametrize(("body", "reason"), [
     (b"<xml><Encrypt>abc", "malformed_xml"),
     (b"<xml><ToUserName>x</ToUserName></xml>", "missing_fields"),
