@@ -308,6 +308,16 @@ async def test_the_same_message_id_from_another_bot_account_is_a_new_message(
     assert (await stored(db))[0] == 2
 
 
+async def test_the_same_message_id_in_another_chat_is_a_new_message(client: TestClient, db: Database) -> None:
+    await make_member(db, "10001", "张三", accounts=[("onebot", "123")])
+    first = await reply_of(client, event("我", group=456, message_id=77))
+    second = await reply_of(client, event("帮助", group=789, message_id=77))
+    private = await reply_of(client, event("帮助", message_id=77))
+    assert first["reply"].startswith("张三（工号 10001）")
+    assert "绑定 <工号> <姓名>" in second["reply"] and second["reply"] == private["reply"]
+    assert (await stored(db))[0] == 3
+
+
 # ---------------------------------------------------------------- late replies
 
 

@@ -18,7 +18,7 @@ from wechatpy.crypto import WeChatCrypto
 from bot.appkeys import PIPELINE
 from bot.channels.base import Rejected
 from bot.channels.wechat_mp import MpSender
-from bot.channels.wechat_xml import MessageCipher, parse_xml
+from bot.channels.wechat_xml import MessageCipher, message_id, parse_xml, read_message
 from bot.config import Settings
 from bot.delivery import OutboxWorker, RetryLater, Undeliverable
 from bot.messages import Incoming, Reply
@@ -324,6 +324,38 @@ async def test_a_replayed_request_within_the_window_is_answered_from_the_dedup_r
     again = await post_plain(client, xml, timestamp=stamp)
     assert first == again and first[0] == 200
     assert (await stored(app_db)).accounts == 1
+
+
+def event_id(user: str = ZHANG, *, created: int = 1_700_000_000, **fields: str) -> str:
+    xml = message_xml(user, kind="event", created=created, **fields)
+    return message_id(read_message(parse_xml(xml.encode())))
+
+
+def test_events_of_one_member_in_the_same_second_keep_apart_and_a_retry_keeps_its_key() -> None:
+    keys = [
+        event_id(Event="CLICK", EventKey="V1001_EVENTS"),
+        event_id(Event="CLICK", EventKey="V1001_HELP"),
+        event_id(Event="subscribe"),
+        event_id(Event="unsubscribe"),
+        event_id(Event="LOCATION", Latitude="31.2", Longitude="121.5"),
+        event_id(Event="LOCATION", Latitude="31.3", Longitude="121.5"),
+        event_id("oSomeoneElse", Event="subscribe"),
+        event_id(created=1_700_000_001, Event="subscribe"),
+    ]
+    assert len(set(keys)) == len(keys)
+    assert event_id(Event="CLICK", EventKey="V1001_HELP") == keys[1]
+    assert keys[1].startswith(f"{ZHANG}:1700000000:click:")
+
+
+def test_a_message_or_event_with_a_msg_id_is_keyed_by_it() -> None:
+    text = read_message(parse_xml(message_xml(ZHANG, Content="帮助", MsgId="6054768590064713728").encode()))
+    assert message_id(text) == "6054768590064713728"
+    assert event_id(Event="TEMPLATESENDJOBFINISH", MsgID="200163836", Status="success") == "200163836"
+
+
+def test_an_event_key_stays_short_whatever_the_event_name() -> None:
+    key = event_id("o" * 128, created=999_999_999_999, Event="x" * 5000, EventKey="y" * 5000)
+    assert len(f"late:wechat_mp:{key}") <= 255
 
 
 # ---------------------------------------------------------------- late and long replies

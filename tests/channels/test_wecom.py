@@ -18,6 +18,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.appkeys import PIPELINE
 from bot.channels.wechat_reply import plain, split_parts
+from bot.channels.wechat_xml import message_id, parse_xml, read_message
 from bot.channels.wecom import WecomSender
 from bot.config import Settings
 from bot.delivery import OutboxWorker, RetryLater, Undeliverable
@@ -273,6 +274,16 @@ async def test_a_late_reply_is_acknowledged_and_sent_as_an_app_message(
 
     await eventually(marked)
     assert [r.key for r in await outbox_rows(app_db)] == ["late:wecom:31337"]
+
+
+def test_app_events_of_one_member_in_the_same_second_have_their_own_keys() -> None:
+    def key(**fields: str) -> str:
+        xml = message_xml(LI, to=CORP_ID, kind="event", created=1_700_000_000, AgentID="1000002", **fields)
+        return message_id(read_message(parse_xml(xml.encode())))
+
+    opened, clicked = key(Event="enter_agent"), key(Event="click", EventKey="MY_EVENTS")
+    assert len({opened, clicked, key(Event="click", EventKey="MY_PROPOSALS")}) == 3
+    assert key(Event="enter_agent") == opened
 
 
 # ---------------------------------------------------------------- hostile requests
