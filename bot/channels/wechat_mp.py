@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.appkeys import HTTP, SENDERS, SETTINGS
+from bot.appkeys import CLOCK, HTTP, SENDERS, SETTINGS
 from bot.channels.base import Rejected, check_fresh, read_body, rejection
 from bot.channels.wechat_api import ApiSender, HttpSource, call
 from bot.channels.wechat_reply import passive_text, reply_text, split_parts, text_only, welcome
@@ -90,9 +90,10 @@ class MpEndpoint:
         answer = await self._answer(request, message)
         if answer is None:
             return web.Response(text="success")
-        xml = text_reply(to=message.user, sender=message.account, content=answer)
+        now = int(request.app[CLOCK]())
+        xml = text_reply(to=message.user, sender=message.account, content=answer, now=now)
         if self.cipher is not None:
-            xml = self.cipher.envelope(xml, self.settings.token, nonce)
+            xml = self.cipher.envelope(xml, self.settings.token, nonce, str(now))
         return web.Response(text=xml, content_type="application/xml")
 
     async def _read(self, request: web.Request) -> tuple[str, Message]:

@@ -31,6 +31,7 @@ from tests.channels.vectors import VECTORS
 from tests.channels.wechat_fakes import (
     SLOW,
     FakeWechat,
+    FixedClock,
     Stored,
     base_url,
     decrypt,
@@ -314,16 +315,29 @@ async def test_a_retry_after_a_restart_gets_the_stored_reply(connect: Connect, a
 
 
 async def test_a_replayed_request_within_the_window_is_answered_from_the_dedup_record(
-    connect: Connect, app_db: Database
+    app_db: Database, aiohttp_client: Any
 ) -> None:
     await make_member(app_db, "10001", "张三")
-    client = await connect(mp_settings(window=300))
+    clock = FixedClock(1_767_225_600)
+    client = await start(aiohttp_client, mp_settings(window=300), clock)
     xml = text_message("绑定 10001 张三")
-    stamp = str(int(time.time()))
-    first = await post_plain(client, xml, timestamp=stamp)
-    again = await post_plain(client, xml, timestamp=stamp)
+    first = await post_plain(client, xml, timestamp="1767225590")
+    clock.now += 0.999
+    again = await post_plain(client, xml, timestamp="1767225590")
     assert first == again and first[0] == 200
+    assert field_of(first[1], "CreateTime") == "1767225600"
     assert (await stored(app_db)).accounts == 1
+
+
+async def test_safe_mode_answers_carry_the_time_of_the_clock(app_db: Database, aiohttp_client: Any) -> None:
+    clock = FixedClock(1_767_225_600.7)
+    client = await start(aiohttp_client, mp_settings(aes=True, window=300), clock)
+    status, body = await post_safe(client, text_message("帮助"), timestamp="1767225700")
+    assert status == 200 and field_of(body, "TimeStamp") == "1767225600"
+    assert field_of(open_reply(body), "CreateTime") == "1767225600"
+    clock.now = 1_767_225_901
+    status, _ = await post_safe(client, text_message("帮助"), timestamp="1767225600")
+    assert status == 403
 
 
 def event_id(user: str = ZHANG, *, created: int = 1_700_000_000, **fields: str) -> str:

@@ -31,6 +31,7 @@ from tests.channels.vectors import VECTORS
 from tests.channels.wechat_fakes import (
     SLOW,
     FakeWechat,
+    FixedClock,
     Stored,
     base_url,
     decrypt,
@@ -274,6 +275,17 @@ async def test_a_late_reply_is_acknowledged_and_sent_as_an_app_message(
 
     await eventually(marked)
     assert [r.key for r in await outbox_rows(app_db)] == ["late:wecom:31337"]
+
+
+async def test_answers_carry_the_time_of_the_clock(app_db: Database, aiohttp_client: Any) -> None:
+    clock = FixedClock(1_767_225_600.7)
+    client = await start(aiohttp_client, wecom_settings(window=300), clock)
+    status, body = await post(client, text_message("帮助"), timestamp="1767225500")
+    assert status == 200 and field_of(body, "TimeStamp") == "1767225600"
+    assert field_of(open_reply(body), "CreateTime") == "1767225600"
+    clock.now += 0.2
+    _, again = await post(client, text_message("帮助"), timestamp="1767225500")
+    assert field_of(again, "TimeStamp") == "1767225600"
 
 
 def test_app_events_of_one_member_in_the_same_second_have_their_own_keys() -> None:

@@ -171,8 +171,20 @@ def use_database(monkeypatch: pytest.MonkeyPatch, db: Database) -> None:
     monkeypatch.setattr(bot.app, "open_database", given)
 
 
-async def start(aiohttp_client: Any, settings: Settings) -> TestClient:
-    client: TestClient = await aiohttp_client(create_app(settings))
+@dataclass
+class FixedClock:
+    """A wall clock that moves only when a test moves it."""
+
+    now: float
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def start(aiohttp_client: Any, settings: Settings, clock: FixedClock | None = None) -> TestClient:
+    """The app on a test client; its clock stands still at the test's start unless given."""
+    given = clock if clock is not None else FixedClock(int(time.time()))
+    client: TestClient = await aiohttp_client(create_app(settings, clock=given))
     return client
 
 
