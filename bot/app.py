@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,7 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import downloads
-from bot.appkeys import DB, HTTP, METRICS, OUTBOX, PIPELINE, REGISTRY, SENDERS, SETTINGS, TASKS
+from bot.appkeys import CLOCK, DB, HTTP, METRICS, OUTBOX, PIPELINE, REGISTRY, SENDERS, SETTINGS, TASKS
 from bot.channels import install_channels
 from bot.channels.base import MAX_BODY_BYTES
 from bot.config import Settings
@@ -149,10 +150,14 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the web application; resources open on start-up and close on clean-up."""
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
+    """Build the web application; resources open on start-up and close on clean-up.
+
+    ``clock`` is the wall clock the channels read (timestamps checked and written).
+    """
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[METRICS] = Metrics()
     app[REGISTRY] = build_registry()
     app[SENDERS] = {}

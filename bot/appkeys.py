@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -24,3 +25,4 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)  # outbound calls to the platfo
 SENDERS = web.AppKey("senders", dict[str, Sender])  # channel name → its outbox sender
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 TASKS = web.AppKey("tasks", set[asyncio.Future[Any]])  # work still running after a reply
+CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")  # wall-clock seconds (time.time)

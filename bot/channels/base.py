@@ -9,13 +9,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
 from collections.abc import Callable
 from typing import Final
 
 from aiohttp import web
 
-from bot.appkeys import METRICS, OUTBOX, PIPELINE, SETTINGS, TASKS
+from bot.appkeys import CLOCK, METRICS, OUTBOX, PIPELINE, SETTINGS, TASKS
 from bot.messages import Incoming, Reply
 from bot.outbox.queue import Target, Unreachable, enqueue
 
@@ -63,7 +62,7 @@ def check_fresh(request: web.Request, timestamp: str | None) -> None:
     window = request.app[SETTINGS].security.replay_window_seconds
     if timestamp is None or not timestamp.isdigit() or len(timestamp) > 12:
         raise Rejected(400, "bad_timestamp")
-    if window and abs(time.time() - int(timestamp)) > window:
+    if window and abs(request.app[CLOCK]() - int(timestamp)) > window:
         raise Rejected(403, "stale_timestamp")
 
 

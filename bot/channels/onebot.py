@@ -8,7 +8,7 @@ sha1=<hex HMAC-SHA1(secret, body)>`` must match (missing → 401, wrong → 403)
 A message the pipeline answers within ``reply_budget_seconds`` is answered in the
 HTTP response as a quick operation (``reply``, ``at_sender`` in groups); a slower
 one gets 204 and its reply goes out through the outbox (``bot.channels.onebot_api``).
-Dedup key: ``self_id`` + ``message_id``.
+Dedup key: ``self_id`` + the chat (group or private) + ``message_id``.
 """
 
 from __future__ import annotations

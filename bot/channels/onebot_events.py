@@ -74,13 +74,15 @@ def parse_event(payload: dict[str, Any], header_self_id: str | None) -> MessageE
     except BadMessage:
         raise Rejected(400, "bad_message") from None
     is_group = message_type == "group"
+    chat_id = qq_id(payload.get("group_id"), "group_id") if is_group else user_id
     incoming = Incoming(
         channel=CHANNEL,
-        chat_id=qq_id(payload.get("group_id"), "group_id") if is_group else user_id,
+        chat_id=chat_id,
         chat_type="group" if is_group else "private",
         sender_id=user_id,
         text=parsed.text,
-        message_id=f"{self_id}:{message_id}",
+        # ids are int32 hashes in several implementations: unique within a chat, not across chats
+        message_id=f"{self_id}:{'g' if is_group else 'p'}{chat_id}:{message_id}",
         mentions_bot=parsed.mentions_bot,
         mentions=parsed.mentions,
         chat_name=_short_text(payload.get("group_name")) if is_group else None,

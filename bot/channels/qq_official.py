@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import Counter
 
-from bot.appkeys import HTTP, METRICS, PIPELINE, SETTINGS, TASKS
+from bot.appkeys import CLOCK, HTTP, METRICS, PIPELINE, SETTINGS, TASKS
 from bot.channels.base import Rejected, check_fresh, read_body, rejection
 from bot.channels.qq_api import QqApi
 from bot.channels.qq_events import (
@@ -72,7 +72,7 @@ async def receive(request: web.Request) -> web.StreamResponse:
             return web.json_response(_validate(app[KEYS], payload))
         if not signed:
             raise Rejected(401, "missing_signature")
-        event = message_event(payload) if payload["op"] == OP_DISPATCH else None
+        event = message_event(payload, app[CLOCK]()) if payload["op"] == OP_DISPATCH else None
     except Rejected as exc:
         return rejection(request, CHANNEL, exc)
     except Exception:  # a parser bug must not become a 5xx

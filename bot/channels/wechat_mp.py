@@ -1,10 +1,12 @@
 """The WeChat Official Account channel (微信公众号), ``wechat_mp`` at ``/wechat/mp``.
 
 GET is the console's server check (``signature`` over token, timestamp, nonce; answer
-``echostr``). POST carries a follower's message as XML, in plaintext mode (checked by
-``signature``) or in safe mode (``encrypt_type=aes``: checked by ``msg_signature`` over
-the ciphertext too, then decrypted with the EncodingAESKey and AppID). The timestamp is
-checked before anything is parsed or decrypted.
+``echostr``). POST carries a follower's message as XML. Without an EncodingAESKey the
+account is in plaintext mode (checked by ``signature``, which does not cover the body).
+With one, every message must come in safe mode (``encrypt_type=aes``, ``msg_signature``
+over the ciphertext too, then decrypted with the key and AppID): a plaintext request is
+refused (403 ``not_encrypted``), and in compatible mode (兼容模式) only the encrypted
+part is read. The timestamp is checked before anything is parsed or decrypted.
 
 Text goes to the pipeline (dedup key: MsgId). ``subscribe`` gets a welcome with the
 binding instructions; other message types get one sentence saying only text is
@@ -20,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.appkeys import HTTP, SENDERS, SETTINGS
+from bot.appkeys import CLOCK, HTTP, SENDERS, SETTINGS
 from bot.channels.base import Rejected, check_fresh, read_body, rejection
 from bot.channels.wechat_api import ApiSender, HttpSource, call
 from bot.channels.wechat_reply import passive_text, reply_text, split_parts, text_only, welcome
@@ -82,18 +84,19 @@ class MpEndpoint:
     async def receive(self, request: web.Request) -> web.Response:
         """A follower's message: checked, decrypted, answered passively or later."""
         try:
-            safe, nonce, message = await self._read(request)
+            nonce, message = await self._read(request)
         except Rejected as exc:
             return rejection(request, CHANNEL, exc)
         answer = await self._answer(request, message)
         if answer is None:
             return web.Response(text="success")
-        xml = text_reply(to=message.user, sender=message.account, content=answer)
-        if safe and self.cipher is not None:
-            xml = self.cipher.envelope(xml, self.settings.token, nonce)
+        now = int(request.app[CLOCK]())
+        xml = text_reply(to=message.user, sender=message.account, content=answer, now=now)
+        if self.cipher is not None:
+            xml = self.cipher.envelope(xml, self.settings.token, nonce, str(now))
         return web.Response(text=xml, content_type="application/xml")
 
-    async def _read(self, request: web.Request) -> tuple[bool, str, Message]:
+    async def _read(self, request: web.Request) -> tuple[str, Message]:
         query = request.query
         timestamp, nonce = query.get("timestamp"), query.get("nonce")
         if not nonce or len(nonce) > 64:
@@ -101,15 +104,15 @@ class MpEndpoint:
         check_fresh(request, timestamp)
         stamp = str(timestamp)
         check_signature(query.get("signature"), self.settings.token, stamp, nonce)
+        if self.cipher is not None and query.get("encrypt_type") != "aes":
+            raise Rejected(403, "not_encrypted")
         body = await read_body(request)
-        safe = query.get("encrypt_type") == "aes" and self.cipher is not None
-        if not safe:
-            return False, nonce, read_message(parse_xml(body))
-        assert self.cipher is not None
+        if self.cipher is None:
+            return nonce, read_message(parse_xml(body))
         outer = parse_xml(body)
         require(outer, "Encrypt")
         check_signature(query.get("msg_signature"), self.settings.token, stamp, nonce, outer["Encrypt"])
-        return True, nonce, read_message(parse_xml(self.cipher.decrypt(outer["Encrypt"])))
+        return nonce, read_message(parse_xml(self.cipher.decrypt(outer["Encrypt"])))
 
     async def _answer(self, request: web.Request, message: Message) -> str | None:
         if message.kind == "event":

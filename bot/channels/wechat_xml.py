@@ -146,10 +146,19 @@ def _plain_id(value: str) -> bool:
 
 
 def message_id(message: Message) -> str:
-    """The dedup id: MsgId for messages, FromUserName + CreateTime for events."""
-    if message.kind == "event":
-        return f"{message.user}:{message.fields['CreateTime']}"
-    return message.fields["MsgId"]
+    """The dedup id: the platform's MsgId (``MsgID`` on some events) where it gives one.
+
+    Other events are told apart by sender, CreateTime, event type and a digest of every
+    field (EventKey, ChangeType, coordinates...): a retry repeats them all, while two
+    different events of one member within the same second differ in at least one.
+    """
+    given = message.fields.get("MsgId") or message.fields.get("MsgID") or ""
+    if given.isdigit() and len(given) <= 64:
+        return given
+    digest = hashlib.sha256(
+        "\n".join(f"{name}={value}" for name, value in sorted(message.fields.items())).encode()
+    ).hexdigest()[:20]
+    return f"{message.user}:{message.fields['CreateTime']}:{message.event[:32]}:{digest}"
 
 
 def signature(token: str, *parts: str) -> str:

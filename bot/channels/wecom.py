@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.appkeys import HTTP, SENDERS, SETTINGS
+from bot.appkeys import CLOCK, HTTP, SENDERS, SETTINGS
 from bot.channels.base import Rejected, check_fresh, read_body, rejection
 from bot.channels.wechat_api import ApiSender, HttpSource, call, check
 from bot.channels.wechat_reply import passive_text, reply_text, split_parts, text_only, welcome
@@ -91,8 +91,9 @@ class WecomEndpoint:
         answer = await self._answer(request, message)
         if answer is None:
             return web.Response(text="")
-        xml = text_reply(to=message.user, sender=self.settings.corp_id, content=answer)
-        envelope = self.cipher.envelope(xml, self.settings.token, nonce)
+        now = int(request.app[CLOCK]())
+        xml = text_reply(to=message.user, sender=self.settings.corp_id, content=answer, now=now)
+        envelope = self.cipher.envelope(xml, self.settings.token, nonce, str(now))
         return web.Response(text=envelope, content_type="application/xml")
 
     async def _read(self, request: web.Request) -> tuple[str, Message]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -39,11 +38,9 @@ from tests.channels.qq_fakes import (
     stored,
     use_database,
 )
+from tests.channels.vectors import VECTORS
 from tests.factories import make_member, make_settings
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "protocol-vectors.json").read_text(encoding="utf-8")
-)
 SELF = 10000
 SECRET = "onebot-secret"
 TOKEN = "api-token"
@@ -309,6 +306,16 @@ async def test_the_same_message_id_from_another_bot_account_is_a_new_message(
     response = await post(client, other, headers={"X-Self-ID": "20000"})
     assert response.status == 200
     assert (await stored(db))[0] == 2
+
+
+async def test_the_same_message_id_in_another_chat_is_a_new_message(client: TestClient, db: Database) -> None:
+    await make_member(db, "10001", "张三", accounts=[("onebot", "123")])
+    first = await reply_of(client, event("我", group=456, message_id=77))
+    second = await reply_of(client, event("帮助", group=789, message_id=77))
+    private = await reply_of(client, event("帮助", message_id=77))
+    assert first["reply"].startswith("张三（工号 10001）")
+    assert "绑定 <工号> <姓名>" in second["reply"] and second["reply"] == private["reply"]
+    assert (await stored(db))[0] == 3
 
 
 # ---------------------------------------------------------------- late replies

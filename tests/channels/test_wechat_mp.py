@@ -18,18 +18,20 @@ from wechatpy.crypto import WeChatCrypto
 from bot.appkeys import PIPELINE
 from bot.channels.base import Rejected
 from bot.channels.wechat_mp import MpSender
-from bot.channels.wechat_xml import MessageCipher, parse_xml
+from bot.channels.wechat_xml import MessageCipher, message_id, parse_xml, read_message
 from bot.config import Settings
 from bot.messages import Incoming, Reply
 from bot.outbox.queue import Target, enqueue
 from bot.outbox.worker import OutboxWorker, RetryLater, Undeliverable
 from bot.render import say
 from models.db import Database
+from models.org import Role
 from models.outbox import DEAD, QUEUED, SENT
+from tests.channels.vectors import VECTORS
 from tests.channels.wechat_fakes import (
     SLOW,
-    VECTORS,
     FakeWechat,
+    FixedClock,
     Stored,
     base_url,
     decrypt,
@@ -52,6 +54,7 @@ APP_ID = "wx0123456789abcdef"
 KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
 OTHER_KEY = base64.b64encode(bytes(range(100, 132))).decode().rstrip("=")
 ZHANG = "oZhangSan_openid-01"
+OFFICER = "oOfficer_openid-02"
 PATH = "/wechat/mp"
 
 
@@ -199,12 +202,34 @@ async def test_a_follower_binds_and_asks_who_they_are(
     assert await stored(app_db) == Stored(records=3, accounts=1, outbox=0)
 
 
-async def test_a_safe_mode_account_still_accepts_a_plaintext_message(
+@pytest.mark.parametrize("extra", [{}, {"encrypt_type": "raw"}, {"msg_signature": "0" * 40}],
+                         ids=["plain", "raw", "msg-signature-only"])
+async def test_a_safe_mode_account_refuses_a_plaintext_message(
+    connect: Connect, app_db: Database, extra: dict[str, str]
+) -> None:
+    await make_member(app_db, "10001", "张三", roles=[Role.OFFICER], accounts=[("wechat_mp", OFFICER)])
+    client = await connect(mp_settings(aes=True, window=300))
+    forged = text_message("我", user=OFFICER)
+    response = await client.post(PATH, params=query() | extra, data=forged)
+    assert (response.status, await response.text()) == (403, "not_encrypted")
+    assert await metric(client, rejected("wechat_mp", "not_encrypted")) == 1.0
+    assert await stored(app_db) == Stored(records=0, accounts=1, outbox=0)
+
+
+async def test_in_compatible_mode_only_the_encrypted_part_is_read(
     connect: Connect, app_db: Database
 ) -> None:
-    client = await connect(mp_settings(aes=True))
-    answer = await ask(client, "帮助", aes=False)
-    assert "你还没有绑定工号" in answer
+    await make_member(app_db, "10001", "张三", roles=[Role.OFFICER], accounts=[("wechat_mp", OFFICER)])
+    client = await connect(mp_settings(aes=True, window=300))
+    encrypted = encrypt(KEY, APP_ID, text_message("帮助", msg_id="5001"))
+    forged = text_message("我", user=OFFICER, msg_id="5002")
+    body = forged.replace("</xml>", f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+    response = await client.post(PATH, params=query(encrypted=encrypted), data=body)
+    assert response.status == 200
+    inner = open_reply(await response.text())
+    assert field_of(inner, "ToUserName") == ZHANG
+    assert "你还没有绑定工号" in field_of(inner, "Content")
+    assert await stored(app_db) == Stored(records=1, accounts=1, outbox=0)
 
 
 async def test_subscribing_gets_the_binding_instructions_and_a_bound_member_a_welcome_back(
@@ -290,16 +315,61 @@ async def test_a_retry_after_a_restart_gets_the_stored_reply(connect: Connect, a
 
 
 async def test_a_replayed_request_within_the_window_is_answered_from_the_dedup_record(
-    connect: Connect, app_db: Database
+    app_db: Database, aiohttp_client: Any
 ) -> None:
     await make_member(app_db, "10001", "张三")
-    client = await connect(mp_settings(window=300))
+    clock = FixedClock(1_767_225_600)
+    client = await start(aiohttp_client, mp_settings(window=300), clock)
     xml = text_message("绑定 10001 张三")
-    stamp = str(int(time.time()))
-    first = await post_plain(client, xml, timestamp=stamp)
-    again = await post_plain(client, xml, timestamp=stamp)
+    first = await post_plain(client, xml, timestamp="1767225590")
+    clock.now += 0.999
+    again = await post_plain(client, xml, timestamp="1767225590")
     assert first == again and first[0] == 200
+    assert field_of(first[1], "CreateTime") == "1767225600"
     assert (await stored(app_db)).accounts == 1
+
+
+async def test_safe_mode_answers_carry_the_time_of_the_clock(app_db: Database, aiohttp_client: Any) -> None:
+    clock = FixedClock(1_767_225_600.7)
+    client = await start(aiohttp_client, mp_settings(aes=True, window=300), clock)
+    status, body = await post_safe(client, text_message("帮助"), timestamp="1767225700")
+    assert status == 200 and field_of(body, "TimeStamp") == "1767225600"
+    assert field_of(open_reply(body), "CreateTime") == "1767225600"
+    clock.now = 1_767_225_901
+    status, _ = await post_safe(client, text_message("帮助"), timestamp="1767225600")
+    assert status == 403
+
+
+def event_id(user: str = ZHANG, *, created: int = 1_700_000_000, **fields: str) -> str:
+    xml = message_xml(user, kind="event", created=created, **fields)
+    return message_id(read_message(parse_xml(xml.encode())))
+
+
+def test_events_of_one_member_in_the_same_second_keep_apart_and_a_retry_keeps_its_key() -> None:
+    keys = [
+        event_id(Event="CLICK", EventKey="V1001_EVENTS"),
+        event_id(Event="CLICK", EventKey="V1001_HELP"),
+        event_id(Event="subscribe"),
+        event_id(Event="unsubscribe"),
+        event_id(Event="LOCATION", Latitude="31.2", Longitude="121.5"),
+        event_id(Event="LOCATION", Latitude="31.3", Longitude="121.5"),
+        event_id("oSomeoneElse", Event="subscribe"),
+        event_id(created=1_700_000_001, Event="subscribe"),
+    ]
+    assert len(set(keys)) == len(keys)
+    assert event_id(Event="CLICK", EventKey="V1001_HELP") == keys[1]
+    assert keys[1].startswith(f"{ZHANG}:1700000000:click:")
+
+
+def test_a_message_or_event_with_a_msg_id_is_keyed_by_it() -> None:
+    text = read_message(parse_xml(message_xml(ZHANG, Content="帮助", MsgId="6054768590064713728").encode()))
+    assert message_id(text) == "6054768590064713728"
+    assert event_id(Event="TEMPLATESENDJOBFINISH", MsgID="200163836", Status="success") == "200163836"
+
+
+def test_an_event_key_stays_short_whatever_the_event_name() -> None:
+    key = event_id("o" * 128, created=999_999_999_999, Event="x" * 5000, EventKey="y" * 5000)
+    assert len(f"late:wechat_mp:{key}") <= 255
 
 
 # ---------------------------------------------------------------- late and long replies
@@ -429,9 +499,10 @@ async def test_a_timestamp_that_is_not_a_number_is_refused(hostile: TestClient, 
 
 
 async def test_an_oversized_body_is_refused(hostile: TestClient, app_db: Database) -> None:
-    body = text_message("绑定 10001 张三" + "啊" * 30_000)
+    body = envelope(encrypt(KEY, APP_ID, text_message("绑定 10001 张三" + "啊" * 30_000)))
     assert len(body.encode()) > 64 * 1024
-    await refused(hostile, app_db, await hostile.post(PATH, params=query(), data=body), 413, "body_too_large")
+    params = query(encrypted=field_of(body, "Encrypt"))
+    await refused(hostile, app_db, await hostile.post(PATH, params=params, data=body), 413, "body_too_large")
 
 
 @pytest.mark.parametrize(("body", "reason"), [
@@ -449,9 +520,10 @@ async def test_an_oversized_body_is_refused(hostile: TestClient, app_db: Databas
 ], ids=["truncated", "garbage", "empty", "utf8", "entity-bomb", "external-entity", "undefined-entity",
         "repeated", "root"])
 async def test_bad_plaintext_bodies_are_refused(
-    hostile: TestClient, app_db: Database, body: bytes, reason: str
+    connect: Connect, app_db: Database, body: bytes, reason: str
 ) -> None:
-    await refused(hostile, app_db, await hostile.post(PATH, params=query(), data=body), 400, reason)
+    client = await connect(mp_settings(window=300))
+    await refused(client, app_db, await client.post(PATH, params=query(), data=body), 400, reason)
 
 
 async def test_an_entity_bomb_inside_the_ciphertext_is_refused(hostile: TestClient, app_db: Database) -> None:

@@ -18,6 +18,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.appkeys import PIPELINE
 from bot.channels.wechat_reply import plain, split_parts
+from bot.channels.wechat_xml import message_id, parse_xml, read_message
 from bot.channels.wecom import WecomSender
 from bot.config import Settings
 from bot.messages import Incoming, Reply
@@ -26,10 +27,11 @@ from bot.outbox.worker import OutboxWorker, RetryLater, Undeliverable
 from bot.render import say
 from models.db import Database
 from models.outbox import QUEUED, SENT
+from tests.channels.vectors import VECTORS
 from tests.channels.wechat_fakes import (
     SLOW,
-    VECTORS,
     FakeWechat,
+    FixedClock,
     Stored,
     base_url,
     decrypt,
@@ -275,6 +277,27 @@ async def test_a_late_reply_is_acknowledged_and_sent_as_an_app_message(
     assert [r.key for r in await outbox_rows(app_db)] == ["late:wecom:31337"]
 
 
+async def test_answers_carry_the_time_of_the_clock(app_db: Database, aiohttp_client: Any) -> None:
+    clock = FixedClock(1_767_225_600.7)
+    client = await start(aiohttp_client, wecom_settings(window=300), clock)
+    status, body = await post(client, text_message("帮助"), timestamp="1767225500")
+    assert status == 200 and field_of(body, "TimeStamp") == "1767225600"
+    assert field_of(open_reply(body), "CreateTime") == "1767225600"
+    clock.now += 0.2
+    _, again = await post(client, text_message("帮助"), timestamp="1767225500")
+    assert field_of(again, "TimeStamp") == "1767225600"
+
+
+def test_app_events_of_one_member_in_the_same_second_have_their_own_keys() -> None:
+    def key(**fields: str) -> str:
+        xml = message_xml(LI, to=CORP_ID, kind="event", created=1_700_000_000, AgentID="1000002", **fields)
+        return message_id(read_message(parse_xml(xml.encode())))
+
+    opened, clicked = key(Event="enter_agent"), key(Event="click", EventKey="MY_EVENTS")
+    assert len({opened, clicked, key(Event="click", EventKey="MY_PROPOSALS")}) == 3
+    assert key(Event="enter_agent") == opened
+
+
 # ---------------------------------------------------------------- hostile requests
 
 
@@ -342,6 +365,19 @@ async def test_an_oversized_body_is_refused(hostile: TestClient, app_db: Databas
     encrypted = encrypt(KEY, CORP_ID, text_message("啊" * 20_000))
     response = await hostile.post(PATH, params=query(encrypted), data=envelope(encrypted))
     await refused(hostile, app_db, response, 413, "body_too_large")
+
+
+async def test_only_the_encrypted_message_counts(hostile: TestClient, app_db: Database) -> None:
+    stamp = str(int(time.time()))
+    plain = {"msg_signature": sign(TOKEN, stamp, "n"), "timestamp": stamp, "nonce": "n"}
+    await refused(hostile, app_db, await hostile.post(PATH, params=plain, data=BIND), 400, "missing_fields")
+    encrypted = encrypt(KEY, CORP_ID, text_message("帮助"))
+    outside = text_message("绑定 10002 李四", user="wangwu").replace(
+        "</xml>", f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+    response = await hostile.post(PATH, params=query(encrypted), data=outside)
+    inner = open_reply(await response.text())
+    assert field_of(inner, "ToUserName") == LI and "你还没有绑定工号" in field_of(inner, "Content")
+    assert await stored(app_db) == Stored(records=1, accounts=0, outbox=0)
 
 
 @pytest.mark.parametrize(("body", "reason"), [

@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import json
 import re
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,9 +34,6 @@ from models.org import Account
 from models.outbox import OutboxMessage
 from tests.factories import make_settings
 
-VECTORS: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "protocol-vectors.json").read_text(encoding="utf-8")
-)
 SLOW = "slow"  # an answer that arrives after the client has given up
 
 
@@ -176,8 +171,20 @@ def use_database(monkeypatch: pytest.MonkeyPatch, db: Database) -> None:
     monkeypatch.setattr(bot.app, "open_database", given)
 
 
-async def start(aiohttp_client: Any, settings: Settings) -> TestClient:
-    client: TestClient = await aiohttp_client(create_app(settings))
+@dataclass
+class FixedClock:
+    """A wall clock that moves only when a test moves it."""
+
+    now: float
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def start(aiohttp_client: Any, settings: Settings, clock: FixedClock | None = None) -> TestClient:
+    """The app on a test client; its clock stands still at the test's start unless given."""
+    given = clock if clock is not None else FixedClock(int(time.time()))
+    client: TestClient = await aiohttp_client(create_app(settings, clock=given))
     return client
 
 
