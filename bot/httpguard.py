@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web import RequestPayloadError
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web import RequestPayloadError
 from prometheus_client import Counter
 
 from bot.appkeys import SETTINGS

@@ -20,6 +20,7 @@ import resource
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiohttp import web
 
@@ -80,7 +81,7 @@ def _gate(server: web.Server, cap: int, trouble: FloodLog) -> asyncio.BaseProtoc
     return Busy()
 
 
-def handler_options(settings: Settings, trouble: FloodLog) -> dict[str, object]:
+def handler_options(settings: Settings, trouble: FloodLog) -> dict[str, Any]:
     """Keyword arguments of aiohttp's request handler for ``unionbot serve``."""
     return {
         "keepalive_timeout": settings.server.header_timeout_seconds,

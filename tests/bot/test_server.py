@@ -60,9 +60,10 @@ def lines(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno == level]
 
 
-async def until(condition: Any, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
+async def until(condition: Any) -> None:
+    for _ in range(250):  # at most 5 s
+        if condition():
+            return
         await asyncio.sleep(0.02)
 
 
