@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import ipaddress
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,9 +18,10 @@ from aiohttp import web
 from bot import downloads
 from bot.appkeys import CLOCK, DB, HTTP, METRICS, OUTBOX, PIPELINE, REGISTRY, SENDERS, SETTINGS, TASKS
 from bot.channels import install_channels
-from bot.channels.base import MAX_BODY_BYTES
+from bot.channels.base import MAX_BODY_BYTES, same
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.httpguard import TROUBLE, FloodLog, body_in_time
 from bot.metrics import Metrics
 from bot.outbox.worker import OutboxWorker, Sender
 from bot.pipeline import Pipeline
@@ -34,7 +36,8 @@ logger = logging.getLogger(__name__)
 
 HOUSEKEEPING_FIRST_SECONDS = 30.0
 HOUSEKEEPING_SECONDS = 3600.0
-
+#: Headers a reverse proxy adds; a request carrying one came from elsewhere, whatever its peer.
+FORWARDED_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
 
 @asynccontextmanager
@@ -145,7 +148,30 @@ def for_serving(app: web.Application) -> web.Application:
     return app
 
 
+def _from_this_machine(request: web.Request) -> bool:
+    try:
+        loopback = ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
+    return loopback and not any(name in request.headers for name in FORWARDED_HEADERS)
+
+
+def metrics_allowed(request: web.Request) -> bool:
+    """``[server] metrics_token`` set: the request must carry it as a bearer token.
+
+    Without a token only a request made on this machine is served: a loopback peer
+    and no proxy header (a reverse proxy on this machine connects from loopback too,
+    but what it forwards comes from outside).
+    """
+    token = request.app[SETTINGS].server.metrics_token
+    if token:
+        return same(f"Bearer {token}", request.headers.get("Authorization", ""))
+    return _from_this_machine(request)
+
+
 async def metrics(request: web.Request) -> web.Response:
+    if not metrics_allowed(request):
+        return web.Response(status=403, text="forbidden")
     body = request.app[METRICS].render()
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
 
@@ -155,10 +181,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
     ``clock`` is the wall clock the channels read (timestamps checked and written).
     """
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[body_in_time])
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[METRICS] = Metrics()
+    app[TROUBLE] = FloodLog(app[METRICS].trouble)
     app[REGISTRY] = build_registry()
     app[SENDERS] = {}
     app[TASKS] = set()

@@ -48,6 +48,10 @@ class ServerSettings(Section):
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str = "http://127.0.0.1:8080"
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    metrics_token: str = ""
+    header_timeout_seconds: float = Field(default=10.0, ge=1, le=300)
+    body_timeout_seconds: float = Field(default=10.0, ge=1, le=300)
+    max_connections: int = Field(default=500, ge=10, le=100_000)
 
 
 class DatabaseSettings(Section):

@@ -48,5 +48,12 @@ class Metrics:
             ["channel", "status"], registry=self.registry,
         )
 
+        self.trouble = Counter(
+            "unionbot_http_trouble",
+            "Client-caused HTTP trouble, per kind (malformed_request, malformed_body, client_gone, "
+            "slow_body, body_too_large, busy)",
+            ["kind"], registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -77,10 +77,8 @@ def test_no_cycles_between_packages() -> None:
         )
 
     def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        for nxt in edges.get(start, set()) - seen:
-            if nxt == goal or reaches(nxt, goal, seen | {nxt}):
-                return True
-        return False
+        following = edges.get(start, set()) - seen
+        return any(nxt == goal or reaches(nxt, goal, seen | {nxt}) for nxt in following)
 
     assert [layer for layer in edges if reaches(layer, layer, set())] == []
 

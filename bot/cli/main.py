@@ -31,17 +31,12 @@ def _logging(settings: Settings, *, quiet: bool = False) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from bot.app import create_app, for_serving
+    from bot.server import serve_until_stopped
 
     settings = _settings(args)
     _logging(settings)
-    host, port = settings.server.host, settings.server.port
-    web.run_app(
-        for_serving(create_app(settings)), host=host, port=port, access_log=None,
-        print=lambda _msg: logger.info("serving on http://%s:%s", host, port),
-    )
+    asyncio.run(serve_until_stopped(for_serving(create_app(settings)), settings))
     return 0
 
 

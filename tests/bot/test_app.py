@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
-from aiohttp.test_utils import TestClient
+import pytest
+from aiohttp.test_utils import TestClient, make_mocked_request
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import create_app, for_serving
-from bot.appkeys import DB, PIPELINE
+from bot.app import create_app, for_serving, metrics_allowed
+from bot.appkeys import DB, PIPELINE, SETTINGS
 from bot.config import Settings
 from tests.factories import make_settings, message
 
@@ -83,3 +85,47 @@ def test_starting_the_server_does_not_load_the_spreadsheet_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _peer(address: str) -> Any:
+    transport = mock.Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: (
+        (address, 40000) if name == "peername" else default)
+    return transport
+
+
+def _metrics_request(app: Any, address: str, **headers: str) -> Any:
+    return make_mocked_request("GET", "/metrics", headers=headers, app=app, transport=_peer(address))
+
+
+async def test_metrics_without_a_token_are_served_only_to_this_machine(tmp_path: Path) -> None:
+    app = create_app(_settings(tmp_path))
+    assert metrics_allowed(_metrics_request(app, "127.0.0.1"))
+    assert metrics_allowed(_metrics_request(app, "::1"))
+    assert not metrics_allowed(_metrics_request(app, "10.20.30.40"))
+    # a reverse proxy on this machine connects from loopback, but forwards outsiders
+    assert not metrics_allowed(_metrics_request(app, "127.0.0.1", **{"X-Forwarded-For": "8.8.8.8"}))
+    assert not metrics_allowed(_metrics_request(app, "127.0.0.1", Forwarded="for=8.8.8.8"))
+
+
+async def test_metrics_behind_a_proxy_are_403(aiohttp_client: Any, tmp_path: Path) -> None:
+    client: TestClient = await aiohttp_client(create_app(_settings(tmp_path)))
+    response = await client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert (response.status, await response.text()) == (403, "forbidden")
+
+
+async def test_a_metrics_token_is_required_from_everyone_once_set(
+    aiohttp_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UNIONBOT_SERVER__METRICS_TOKEN", "scrape-me")
+    app = create_app(_settings(tmp_path))
+    assert app[SETTINGS].server.metrics_token == "scrape-me"
+    assert metrics_allowed(_metrics_request(app, "10.20.30.40", Authorization="Bearer scrape-me"))
+    assert not metrics_allowed(_metrics_request(app, "127.0.0.1"))
+    assert not metrics_allowed(_metrics_request(app, "127.0.0.1", Authorization="Bearer scrape-mf"))
+    client: TestClient = await aiohttp_client(app)
+    assert (await client.get("/metrics")).status == 403
+    good = await client.get("/metrics", headers={"Authorization": "Bearer scrape-me",
+                                                 "X-Forwarded-For": "203.0.113.9"})
+    assert good.status == 200
+    assert "unionbot_messages_received_total" in await good.text()
