@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.config import Settings
 from bot.delivery import OutboxWorker, Sender
@@ -52,7 +53,7 @@ def with_lease(seconds: int) -> Settings:
 
 async def statuses(db: Database) -> Counter[str]:
     async with db.read() as session:
-        return Counter(await session.scalars(select(OutboxMessage.status)))
+        return Counter(await session.scalars(select(col(OutboxMessage.status))))
 
 
 async def test_a_killed_worker_leaves_at_most_its_concurrency_unknown(db: Database) -> None:
