@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -22,11 +20,12 @@ from bot.app import create_app
 from bot.appkeys import PIPELINE
 from bot.config import Settings
 from bot.messages import Incoming, Reply
+from bot.pipeline import Pipeline
 from models.base import utcnow
 from models.db import Database
 from models.org import Role
 from models.outbox import OutboxMessage
-from models.proposals import ProposalRound
+from models.proposals import ProposalCounter, ProposalRound
 from models.records import InboundRecord
 from tests.channels.qq_fakes import (
     FakePlatform,
@@ -53,7 +52,7 @@ def app_settings(url: str, budget: float) -> Settings:
                                  "access_token": "t", "reply_budget_seconds": budget})
 
 
-async def post(client: TestClient, text_: str, message_id: int) -> ClientResponse:
+async def post(client: TestClient[Any, Any], text_: str, message_id: int) -> ClientResponse:
     """A private message from QQ user 123, as the OneBot implementation posts it."""
     body = json.dumps({
         "time": 1725442341, "self_id": SELF, "post_type": "message", "message_type": "private",
@@ -65,27 +64,29 @@ async def post(client: TestClient, text_: str, message_id: int) -> ClientRespons
         "X-Signature": onebot_signature(SECRET, body)})
 
 
-@asynccontextmanager
-async def proposals_locked(db: Database, seconds: float) -> AsyncIterator[None]:
-    """Another connection holds what a filing needs (the proposal counter on PostgreSQL,
-    the write lock on SQLite) for ``seconds``, then lets go; yields once it holds it."""
-    if db.is_sqlite:
-        other = sqlite3.connect(make_url(db.url).database or "", isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        holder = asyncio.ensure_future(asyncio.sleep(seconds))
-        try:
-            yield
-            await holder
-        finally:
+async def lock_proposals(db: Database, seconds: float) -> asyncio.Task[None]:
+    """Another connection takes what a filing needs (the proposal counter rows on
+    PostgreSQL, the write lock on SQLite) and lets go after ``seconds``; returns once it holds it."""
+    held = asyncio.Event()
+
+    async def hold() -> None:
+        if db.is_sqlite:
+            other = sqlite3.connect(make_url(db.url).database or "", isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            held.set()
+            await asyncio.sleep(seconds)
             other.execute("ROLLBACK")
             other.close()
-        return
-    async with db.write_engine.connect() as other:
-        await other.execute(text("LOCK TABLE proposal_counter IN SHARE ROW EXCLUSIVE MODE"))
-        holder = asyncio.ensure_future(asyncio.sleep(seconds))
-        yield
-        await holder
-        await other.rollback()
+            return
+        async with db.write_engine.connect() as conn:
+            await conn.execute(text("SELECT seq FROM proposal_counter FOR UPDATE"))
+            held.set()
+            await asyncio.sleep(seconds)
+            await conn.rollback()
+
+    holder = asyncio.create_task(hold())
+    await held.wait()
+    return holder
 
 
 async def answers(db: Database) -> tuple[list[str | None], list[str]]:
@@ -103,14 +104,19 @@ async def test_a_late_copy_and_a_retried_copy_answer_once(
     async with db.write() as session:
         session.add(ProposalRound(name="六届三次教代会", opens_at=utcnow() - timedelta(days=1),
                                   closes_at=utcnow() + timedelta(days=30)))
+        year = utcnow().year
+        session.add_all(ProposalCounter(year=y, seq=0) for y in (year - 1, year, year + 1))
     use_database(monkeypatch, db)
     client = await aiohttp_client(create_app(app_settings(platform.url, 1)))
-    async with proposals_locked(db, 3.0):
-        first = asyncio.ensure_future(post(client, FILING, 77))
-        await asyncio.sleep(2.3)  # a retry: the first request got no answer in time
-        second = asyncio.ensure_future(post(client, FILING, 77))
-        responses = await asyncio.gather(first, second)
-    assert [r.status for r in responses] == [204, 204]
+    holder = await lock_proposals(db, 3.0)
+    copies = [asyncio.ensure_future(post(client, FILING, 77))]
+    await asyncio.sleep(2.3)  # retries: the first request got no answer in time
+    copies.append(asyncio.ensure_future(post(client, FILING, 77)))  # waits for the lock
+    await asyncio.sleep(1.1)
+    copies.append(asyncio.ensure_future(post(client, FILING, 77)))  # after the first is done
+    responses = await asyncio.gather(*copies)
+    await holder
+    assert [r.status for r in responses] == [204, 204, 204]
     await settle(client.app)
     [pushed] = await platform.wait_for(1, "/send_private_msg")
     assert pushed.body["message"].startswith("提案已提交")
@@ -126,7 +132,7 @@ async def test_a_copy_that_gave_up_leaves_the_answer_to_the_one_that_answered(
     await make_member(db, "10001", "张三", accounts=[("onebot", "123")])
     use_database(monkeypatch, db)
     client = await aiohttp_client(create_app(app_settings(platform.url, 0.5)))
-    pipeline = client.app[PIPELINE]
+    pipeline: Pipeline = client.app[PIPELINE]
     handle = pipeline.handle
     calls = 0
 
