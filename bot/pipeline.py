@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,7 +47,41 @@ class _Duplicate(Exception):
     """The dedup record of this message exists: it was handled before."""
 
 
-_CLAIM = FixedInsert(table_of(InboundRecord), ("dedup_key", "channel", "received_at", "reply"))
+PASSIVE: Final = "passive"  # the reply goes in the answer to the platform's request
+PUSHED: Final = "pushed"  # the request was answered empty; the reply goes through the outbox
+
+
+class AnswerRoute:
+    """How the reply of one copy of a message reaches the chat, chosen once.
+
+    The channel that waits for the reply and the pipeline that makes it share this:
+    the pipeline chooses ``passive`` when it stores the reply, the channel chooses
+    ``pushed`` when its time is up; whichever comes first holds.
+    """
+
+    __slots__ = ("chosen",)
+
+    def __init__(self) -> None:
+        self.chosen: str | None = None
+
+    def choose(self, route: str) -> str:
+        if self.chosen is None:
+            self.chosen = route
+        return self.chosen
+
+
+# set by a channel around starting ``Pipeline.handle``; absent: the reply is always passive
+ANSWER_ROUTE: ContextVar[AnswerRoute | None] = ContextVar("answer_route", default=None)
+
+
+def _choose_passive() -> str:
+    route = ANSWER_ROUTE.get()
+    return PASSIVE if route is None else route.choose(PASSIVE)
+
+
+_CLAIM = FixedInsert(
+    table_of(InboundRecord), ("dedup_key", "channel", "received_at", "reply", "answered")
+)
 _CHAT_KNOWN = select(Chat.id).where(
     col(Chat.channel) == bindparam("channel"), col(Chat.chat_id) == bindparam("chat_id")
 )
@@ -56,7 +92,7 @@ _REMEMBER_CHAT = {
     ).on_conflict_do_nothing(index_elements=["channel", "chat_id"])
     for name, make_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-_STORED_REPLY = select(InboundRecord.reply).where(
+_STORED_REPLY = select(col(InboundRecord.reply), col(InboundRecord.answered)).where(
     col(InboundRecord.dedup_key) == bindparam("dedup_key")
 )
 
@@ -142,20 +178,32 @@ class Pipeline:
     async def _claim(
         self, session: AsyncSession, incoming: Incoming, reply: Reply | None
     ) -> None:
-        """Insert the dedup record; ``_Duplicate`` when the message was handled before."""
+        """Insert the dedup record; ``_Duplicate`` when the message was handled before.
+
+        The record says how the reply reaches the chat: passive if this copy can still
+        answer the platform's request, else pushed (the channel queues it when it is
+        back). The insert and the choice stand or fall together.
+        """
         try:
             await _CLAIM.run(session, {
                 "dedup_key": incoming.dedup_key, "channel": incoming.channel,
                 "received_at": utcnow(), "reply": reply.to_json() if reply else None,
+                "answered": _choose_passive(),
             })
         except IntegrityError:
             raise _Duplicate from None
 
     async def _stored(self, incoming: Incoming) -> Reply | None:
+        """The stored reply, for a copy that may answer it passively; else None.
+
+        A reply pushed through the outbox is sent by the copy that did the work, and
+        a copy whose request was already answered empty leaves the answer to it."""
         self.metrics.duplicates.labels(incoming.channel).inc()
         async with self.db.read() as session:
-            stored = await session.scalar(_STORED_REPLY, {"dedup_key": incoming.dedup_key})
-        return Reply.from_json(stored) if stored else None
+            found = (await session.execute(_STORED_REPLY, {"dedup_key": incoming.dedup_key})).first()
+        if found is None or found[0] is None or found[1] == PUSHED or _choose_passive() == PUSHED:
+            return None
+        return Reply.from_json(found[0])
 
     async def _dispatch(
         self, ctx: Context, routed: Routed, dialog_id: int | None

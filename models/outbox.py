@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 from models.base import UTCDateTime, utcnow
 
 QUEUED = "queued"  # waiting for its turn (``next_attempt_at``)
-SENDING = "sending"  # a worker holds it until ``lease_until``
+SENDING = "sending"  # a worker holds it until ``lease_until`` (renewed while it sends)
 SENT = "sent"
 DEAD = "dead"  # gave up: permanent error or too many attempts (``last_error`` says why)
 UNKNOWN = "unknown"  # the sender died mid-send; not resent blindly, an operator decides
@@ -34,6 +34,7 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_token: str | None = Field(default=None, max_length=32)  # the lease ``lease_until`` is of
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

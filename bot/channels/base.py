@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.appkeys import CLOCK, METRICS, OUTBOX, PIPELINE, SETTINGS, TASKS
 from bot.messages import Incoming, Reply
 from bot.outbox.queue import Target, Unreachable, enqueue
+from bot.pipeline import ANSWER_ROUTE, PASSIVE, PUSHED, AnswerRoute
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +76,40 @@ async def answer_in_time(
     queued in the outbox for ``late_target`` (key ``late:<dedup key>``) when it is ready.
     """
     app = request.app
-    task = asyncio.ensure_future(app[PIPELINE].handle(incoming))
-    done, _ = await asyncio.wait({task}, timeout=budget)
-    if done:
+    task, route = start_handling(app, incoming)
+    if await in_time(task, route, budget):
         return True, task.result()
     track(app, task, _late_delivery(app, incoming, late_target))
     return False, None
+
+
+def start_handling(
+    app: web.Application, incoming: Incoming
+) -> tuple[asyncio.Future[Reply | None], AnswerRoute]:
+    """Run the pipeline on ``incoming`` in a task of its own, with a fresh ``AnswerRoute``."""
+    route = AnswerRoute()
+    token = ANSWER_ROUTE.set(route)
+    try:
+        return asyncio.ensure_future(app[PIPELINE].handle(incoming)), route
+    finally:
+        ANSWER_ROUTE.reset(token)
+
+
+async def in_time(task: asyncio.Future[Reply | None], route: AnswerRoute, budget: float) -> bool:
+    """Whether the reply of ``task`` goes in the answer to the request.
+
+    True when it is ready within ``budget`` seconds, or when the pipeline has already
+    stored it as answered passively (its transaction is ending: it is waited for).
+    False means the request is answered empty, and only a reply the pipeline returns
+    afterwards is to be pushed: every copy of a message gets the same choice, made once.
+    """
+    done, _ = await asyncio.wait({task}, timeout=budget)
+    if done:
+        return True
+    if route.choose(PUSHED) == PASSIVE:
+        await asyncio.wait({task})
+        return True
+    return False
 
 
 def track(

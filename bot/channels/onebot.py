@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.appkeys import HTTP, OUTBOX, PIPELINE, SENDERS, SETTINGS, TASKS
-from bot.channels.base import Rejected, read_body, rejection, same, track
+from bot.channels.base import Rejected, in_time, read_body, rejection, same, start_handling, track
 from bot.channels.onebot_api import OnebotSender, late_key, plain_text
 from bot.channels.onebot_events import CHANNEL, MessageEvent, load, parse_event
 from bot.config import OnebotSettings
@@ -98,9 +98,8 @@ async def answer(app: web.Application, event: MessageEvent, budget: float) -> Re
         if incoming.is_group and not incoming.mentions_bot:
             return None
         return Reply(say("qq", "text_only"), mention_sender=incoming.is_group)
-    task = asyncio.ensure_future(app[PIPELINE].handle(incoming))
-    done, _ = await asyncio.wait({task}, timeout=budget)
-    if done:
+    task, route = start_handling(app, incoming)
+    if await in_time(task, route, budget):
         return task.result()
     track(app, task, lambda finished: _when_late(app, incoming, finished))
     return None

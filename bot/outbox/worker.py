@@ -6,12 +6,15 @@ Exceptions a sender raises::
      ├── RetryLater      network error, 5xx, rate limit, expired token: try again later
      └── Undeliverable   the platform refused for good (blocked, unknown chat): mark dead
 
-The lifecycle of a row: ``queued`` → ``sending`` (leased for ``lease_seconds``) →
-``sent`` | ``queued`` again with a backoff | ``dead``. A row marked ``sending`` whose lease
-ran out belongs to a worker that died between sending and marking: it is requeued only
-for senders whose platform drops duplicates by itself (``idempotent``); otherwise it is
-marked ``unknown`` and an operator decides (``unionbot outbox retry <id>``). The window in
-which that can happen is the time of one HTTP request. A ``queued`` row may be ``recalled``
+The lifecycle of a row: ``queued`` → ``sending`` (leased for ``lease_seconds``, renewed
+while the send lasts) → ``sent`` | ``queued`` again with a backoff | ``dead``. A worker
+leases a row just before sending it, never more rows than it sends at once
+(``concurrency``). A row marked ``sending`` whose lease ran out belongs to a worker that
+died between sending and marking: it is requeued only for senders whose platform drops
+duplicates by itself (``idempotent``); otherwise it is marked ``unknown`` and an operator
+decides (``unionbot outbox retry <id>``). At most ``concurrency`` rows of a killed worker
+can end so, each sent or not within one HTTP request. A worker that was only slow still
+records its result on the row it leased, ``unknown`` or not. A ``queued`` row may be ``recalled``
 (``bot.outbox.queue.recall``) before it is claimed: the worker never touches it again and
 ``retry`` refuses it.
 """
@@ -22,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import secrets
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -115,6 +119,7 @@ class Due:
     target: Target
     payload: str
     attempts: int
+    token: str  # the lease this worker holds on the row
 
 
 _table = table_of(OutboxMessage)
@@ -130,27 +135,48 @@ _EXPIRED = (
     .where(_table.c.status == SENDING, _table.c.lease_until < bindparam("now"))
     .limit(BATCH)
 )
+# Leased only as it was seen: still queued, still due, not tried by anyone since.
 _LEASE = (
-    update(_table).where(_table.c.id == bindparam("row_id"), _table.c.status == QUEUED)
-    .values(status=SENDING, lease_until=bindparam("lease_until"), attempts=_table.c.attempts + 1)
+    update(_table).where(
+        _table.c.id == bindparam("row_id"), _table.c.status == QUEUED,
+        _table.c.attempts == bindparam("seen_attempts"),
+        _table.c.next_attempt_at <= bindparam("now"),
+    )
+    .values(status=SENDING, lease_until=bindparam("lease_until"),
+            lease_token=bindparam("token"), attempts=_table.c.attempts + 1)
+)
+_RENEW = (
+    update(_table).where(_table.c.id == bindparam("row_id"), _table.c.status == SENDING,
+                         _table.c.lease_token == bindparam("token"))
+    .values(lease_until=bindparam("lease_until"))
 )
 _POSTPONE = (
     update(_table).where(_table.c.id == bindparam("row_id"), _table.c.status == QUEUED)
     .values(next_attempt_at=bindparam("at"))
 )
+# The holder of a lease records the result even when its lease was given up for lost
+# meanwhile (``unknown``, or requeued and not yet taken again): it knows what happened.
 _FINISH = (
-    update(_table).where(_table.c.id == bindparam("row_id"), _table.c.status == SENDING)
+    update(_table).where(_table.c.id == bindparam("row_id"),
+                         _table.c.lease_token == bindparam("token"),
+                         _table.c.status.in_((SENDING, UNKNOWN, QUEUED)))
     .values(status=bindparam("new_status"), next_attempt_at=bindparam("at"),
             sent_at=bindparam("sent_at"), last_error=bindparam("error"), lease_until=None)
 )
 _EXPIRE = (
-    update(_table).where(_table.c.id == bindparam("row_id"), _table.c.status == SENDING)
+    update(_table).where(_table.c.id == bindparam("row_id"), _table.c.status == SENDING,
+                         _table.c.lease_until < bindparam("now"))
     .values(status=bindparam("new_status"), last_error=bindparam("error"), lease_until=None)
 )
 
 
 class OutboxWorker:
-    """Delivers due outbox rows until stopped; ``wake()`` makes it look at once."""
+    """Delivers due outbox rows until stopped; ``wake()`` makes it look at once.
+
+    It holds at most ``concurrency`` leases at a time, each taken just before its
+    message is sent and renewed every third of ``lease_seconds`` while the send lasts,
+    so a lease runs out only when its worker is gone (or stalled for a whole lease).
+    """
 
     def __init__(
         self, *, db: Database, settings: Settings, senders: Mapping[str, Sender],
@@ -162,8 +188,8 @@ class OutboxWorker:
         self.metrics = metrics
         self.limiter = RateLimiter(self.config.rate_limits)
         self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(self.config.concurrency)
         self._task: asyncio.Task[None] | None = None
+        self._leases: dict[int, str] = {}  # row id → lease token, for the rows being sent
 
     def wake(self) -> None:
         self._wake.set()
@@ -193,13 +219,33 @@ class OutboxWorker:
                 self._wake.clear()
 
     async def run_once(self, now: datetime | None = None) -> int:
-        """Claim what is due and deliver it; returns how many messages were attempted."""
+        """Deliver what is due now, ``concurrency`` at a time; returns how many were attempted."""
         await self._expire_leases(now or utcnow())
-        rows = await self._claim(now or utcnow())
-        if rows:
-            await asyncio.gather(*(self._deliver(row) for row in rows))
+        async with self.db.read() as session:
+            due = deque((await session.execute(_DUE, {"now": now or utcnow()})).all())
+        running: set[asyncio.Task[None]] = set()
+        attempted, renewed = 0, time.monotonic()
+        try:
+            while due or running:
+                for row in await self._lease(due, self.config.concurrency - len(running), now):
+                    running.add(asyncio.create_task(self._deliver(row)))
+                    attempted += 1
+                if not running:
+                    break
+                done, running = await asyncio.wait(
+                    running, timeout=self.config.lease_seconds / 3,
+                    return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task.exception() is not None:
+                        logger.error("outbox: a delivery failed", exc_info=task.exception())
+                if time.monotonic() - renewed >= self.config.lease_seconds / 3:
+                    await self._renew()
+                    renewed = time.monotonic()
+        finally:
+            for task in running:
+                task.cancel()
         self.limiter.forget_idle(time.monotonic())
-        return len(rows)
+        return attempted
 
     async def _expire_leases(self, now: datetime) -> None:
         async with self.db.read() as session:
@@ -213,53 +259,71 @@ class OutboxWorker:
                     status, error = QUEUED, "发送中断，平台会去重，已重新排队"
                 else:
                     status, error = UNKNOWN, "发送中断，不知道是否已送达；确认未收到后可用 outbox retry 重发"
-                await execute_core(session, _EXPIRE, {
-                    "row_id": row_id, "new_status": status, "error": error,
+                done = await execute_core(session, _EXPIRE, {
+                    "row_id": row_id, "new_status": status, "error": error, "now": now,
                 })
-                logger.warning("outbox message %s: lease expired mid-send, now %s", row_id, status)
+                if done.rowcount:  # not renewed in the meantime
+                    logger.warning("outbox message %s: lease expired mid-send, now %s", row_id, status)
 
-    async def _claim(self, now: datetime) -> list[Due]:
-        async with self.db.read() as session:
-            found = (await session.execute(_DUE, {"now": now})).all()
-        if not found:
-            return []
+    async def _lease(self, due: deque[Any], wanted: int, now: datetime | None) -> list[Due]:
+        """Lease up to ``wanted`` of the ``due`` rows (taken from its left), in one transaction."""
         chosen: list[Due] = []
-        lease_until = now + timedelta(seconds=self.config.lease_seconds)
+        if wanted <= 0 or not due:
+            return chosen
+        at = now or utcnow()
+        lease_until = at + timedelta(seconds=self.config.lease_seconds)
         clock = time.monotonic()
         async with self.db.write() as session:
-            for row_id, key, channel, kind, target_id, payload, attempts in found:
+            while due and len(chosen) < wanted:
+                row_id, key, channel, kind, target_id, payload, attempts = due.popleft()
                 target = Target(channel, _kind(kind), target_id)
                 wait = self.limiter.wait(target, clock)
                 if wait > 0:
                     await execute_core(session, _POSTPONE, {
-                        "row_id": row_id, "at": now + timedelta(seconds=wait),
+                        "row_id": row_id, "at": at + timedelta(seconds=wait),
                     })
                     continue
+                token = secrets.token_hex(8)
                 leased = await execute_core(session, _LEASE, {
-                    "row_id": row_id, "lease_until": lease_until,
+                    "row_id": row_id, "lease_until": lease_until, "token": token,
+                    "seen_attempts": attempts, "now": at,
                 })
                 if leased.rowcount:  # another replica may have taken it first
-                    chosen.append(Due(row_id, key, target, payload, attempts + 1))
+                    chosen.append(Due(row_id, key, target, payload, attempts + 1, token))
+        self._leases.update((row.id, row.token) for row in chosen)
         return chosen
+
+    async def _renew(self) -> None:
+        """Push the leases of the rows being sent one ``lease_seconds`` further."""
+        if not self._leases:
+            return
+        until = utcnow() + timedelta(seconds=self.config.lease_seconds)
+        try:
+            async with self.db.write() as session:
+                for row_id, token in list(self._leases.items()):
+                    await execute_core(session, _RENEW, {
+                        "row_id": row_id, "token": token, "lease_until": until,
+                    })
+        except Exception:
+            logger.exception("outbox: could not renew the leases of the messages being sent")
 
     async def _deliver(self, row: Due) -> None:
         sender = self.senders.get(row.target.channel)
-        async with self._slots:
-            try:
-                if sender is None:
-                    raise Undeliverable(f"渠道 {row.target.channel} 未启用")
-                await sender.send(row.target, Reply.from_json(row.payload), row.key)
-            except Undeliverable as exc:
-                await self._finish(row, DEAD, exc.reason)
-            except RetryLater as exc:
-                await self._retry(row, exc.reason, exc.after)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                await self._retry(row, f"网络错误：{type(exc).__name__}", None)
-            except Exception as exc:
-                logger.exception("outbox message %s: unexpected error from the sender", row.id)
-                await self._retry(row, f"内部错误：{type(exc).__name__}", None)
-            else:
-                await self._finish(row, SENT, None)
+        try:
+            if sender is None:
+                raise Undeliverable(f"渠道 {row.target.channel} 未启用")
+            await sender.send(row.target, Reply.from_json(row.payload), row.key)
+        except Undeliverable as exc:
+            await self._finish(row, DEAD, exc.reason)
+        except RetryLater as exc:
+            await self._retry(row, exc.reason, exc.after)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self._retry(row, f"网络错误：{type(exc).__name__}", None)
+        except Exception as exc:
+            logger.exception("outbox message %s: unexpected error from the sender", row.id)
+            await self._retry(row, f"内部错误：{type(exc).__name__}", None)
+        else:
+            await self._finish(row, SENT, None)
 
     async def _retry(self, row: Due, reason: str, after: float | None) -> None:
         if row.attempts >= self.config.max_attempts:
@@ -278,11 +342,14 @@ class OutboxWorker:
         self, row: Due, status: str, error: str | None, *, at: datetime | None = None
     ) -> None:
         now = utcnow()
-        async with self.db.write() as session:
-            await execute_core(session, _FINISH, {
-                "row_id": row.id, "new_status": status, "at": at or now,
-                "sent_at": now if status == SENT else None, "error": error,
-            })
+        try:
+            async with self.db.write() as session:
+                await execute_core(session, _FINISH, {
+                    "row_id": row.id, "token": row.token, "new_status": status, "at": at or now,
+                    "sent_at": now if status == SENT else None, "error": error,
+                })
+        finally:
+            self._leases.pop(row.id, None)
         if self.metrics is not None:
             self.metrics.outbox.labels(row.target.channel, status).inc()
         if status == DEAD:
