@@ -21,7 +21,9 @@ DEFAULT_CONFIG_PATH = Path("config.toml")
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # ids such as ``agent_id = 1000002`` or a QQ ``app_id`` are typed as TOML numbers:
+    # every text key takes a number as its digits
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 class UnionSettings(Section):

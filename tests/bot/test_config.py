@@ -93,3 +93,21 @@ def test_cli_stops_with_exit_code_2_and_one_line(tmp_path: Path) -> None:
         "配置有误：server.port: Input should be a valid integer, unable to parse string as an integer"
     ]
     assert not (tmp_path / "data").exists()
+
+
+def test_ids_typed_as_numbers_are_read_as_their_digits(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[wecom]\nenabled = true\ncorp_id = \"ww0123456789abcdef\"\nagent_id = 1000002\n"
+        "secret = \"s\"\ntoken = 20260101\nencoding_aes_key = \"" + "a" * 43 + "\"\n"
+        "[wecom.robots]\n\"工会群\" = 693\n"
+        "[qq_official]\nenabled = true\napp_id = 102005927\nsecret = 123456\n"
+        "[wechat_mp]\napp_id = \"wx0123\"\ntoken = 888888\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(path)
+    assert (settings.wecom.agent_id, settings.wecom.token, settings.wecom.robots) == (
+        "1000002", "20260101", {"工会群": "693"},
+    )
+    assert (settings.qq_official.app_id, settings.qq_official.secret) == ("102005927", "123456")
+    assert settings.wechat_mp.token == "888888"
