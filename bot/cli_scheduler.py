@@ -80,7 +80,8 @@ def describe(item: Planned) -> list[str]:
         lines.append(f"    发到 {len(chats)} 个群：{_names(chats, all_of_them=True)}")
     if people:
         lines.append(f"    私信 {len(people)} 人：{_names(people)}")
-    blocked = item.unreachable
+    blocked = [d for d in item.unreachable if not d.nobody]
+    lines.extend(f"    发不出去：{d.problem}" for d in item.unreachable if d.nobody)
     if blocked:
         reasons: dict[str, list[Delivery]] = {}
         for delivery in blocked:
