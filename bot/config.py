@@ -15,13 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.config_errors import describe, toml_problem
 from bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # ids such as ``agent_id = 1000002`` or a QQ ``app_id`` are typed as TOML numbers:
+    # every text key takes a number as its digits
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 class UnionSettings(Section):
@@ -35,7 +38,7 @@ class UnionSettings(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}, e.g. 'Asia/Shanghai'") from exc
+            raise ValueError(f"没有「{value}」这个时区，例如 \"Asia/Shanghai\"") from exc
         return value
 
     @property
@@ -67,9 +70,9 @@ class DatabaseSettings(Section):
             if value.startswith(plain):
                 return driver + value[len(plain):]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
+            raise ValueError("请写 sqlite+aiosqlite:///文件路径.db 或 postgresql+asyncpg://用户@主机/库名")
         if value.startswith("sqlite") and value.rstrip("/").endswith(("sqlite+aiosqlite:", ":memory:")):
-            raise ValueError("SQLite needs a file, e.g. sqlite+aiosqlite:///data/unionbot.db")
+            raise ValueError("SQLite 要写一个文件，例如 sqlite+aiosqlite:///data/unionbot.db")
         return value
 
 
@@ -79,13 +82,13 @@ class SecuritySettings(Section):
 
 def _api_base(value: str) -> str:
     if not value.startswith(("https://", "http://")):
-        raise ValueError("api_base must be a URL such as https://api.weixin.qq.com")
+        raise ValueError("api_base 要写网址，例如 https://api.weixin.qq.com")
     return value.rstrip("/")
 
 
 def _aes_alphabet(value: str) -> str:
     if value and not (value.isascii() and value.isalnum()):
-        raise ValueError("encoding_aes_key has only letters and digits; copy it again from the console")
+        raise ValueError("encoding_aes_key 只含字母和数字，请从后台重新复制")
     return value
 
 
@@ -129,7 +132,7 @@ class WecomSettings(Section):
     @classmethod
     def _agent_digits(cls, value: str) -> str:
         if value and not value.isdigit():
-            raise ValueError("agent_id is the number shown as AgentId, e.g. 1000002")
+            raise ValueError("agent_id 是应用详情页的 AgentId（一串数字），例如 1000002")
         return value
 
     @field_validator("robots")
@@ -139,9 +142,9 @@ class WecomSettings(Section):
         for name, given in value.items():
             key = given.strip().rpartition("key=")[2].split("&")[0]
             if not name.strip() or len(name) > 128:
-                raise ValueError("a robot needs a group name of 1 to 128 characters")
+                raise ValueError("每个群机器人要写群名（1 到 128 个字符）")
             if not key or not all(c.isascii() and (c.isalnum() or c in "-_") for c in key):
-                raise ValueError(f"robot {name!r}: paste the key= part of its webhook address")
+                raise ValueError(f"群机器人「{name}」：请粘贴它的 Webhook 地址中 key= 后面的部分")
             keys[name] = key
         return keys
 
@@ -164,7 +167,7 @@ class OnebotSettings(Section):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError("api_url must start with http:// or https://, e.g. http://127.0.0.1:3000")
+            raise ValueError("api_url 要以 http:// 或 https:// 开头，例如 http://127.0.0.1:3000")
         return value.rstrip("/")
 
 
@@ -184,7 +187,7 @@ class QqOfficialSettings(Section):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with https://, e.g. https://api.sgroup.qq.com")
+            raise ValueError("要以 https:// 开头，例如 https://api.sgroup.qq.com")
         return value.rstrip("/")
 
     @model_validator(mode="after")
@@ -229,9 +232,9 @@ def _plain_names(names: list[str], *, limit: int) -> list[str]:
     seen: set[str] = set()
     for name in names:
         if not name or len(name) > limit or any(c.isspace() or c in "、,，;；" for c in name):
-            raise ValueError(f"{name!r} must be 1 to {limit} characters without spaces or 、,;")
+            raise ValueError(f"「{name}」要是 1 到 {limit} 个字符，不含空格和 、,;")
         if name in seen:
-            raise ValueError(f"{name!r} is listed twice")
+            raise ValueError(f"「{name}」写了两次")
         seen.add(name)
     return names
 
@@ -259,7 +262,7 @@ def _clock(value: str) -> str:
     if (sep and hours.isdigit() and minutes.isdigit() and len(hours) <= 2 and len(minutes) == 2
             and int(hours) < 24 and int(minutes) < 60):
         return f"{int(hours):02d}:{minutes}"
-    raise ValueError(f"{value!r} is not a time of day; write it like \"09:00\"")
+    raise ValueError(f"「{value}」不是一天中的时刻，请写成 \"09:00\" 这样")
 
 
 class SchedulerSettings(Section):
@@ -286,9 +289,9 @@ class SchedulerSettings(Section):
     @classmethod
     def _reminder_hours(cls, value: list[int]) -> list[int]:
         if any(not 1 <= hours <= 720 for hours in value):
-            raise ValueError("each reminder is 1 to 720 hours before the start, e.g. [24, 2]")
+            raise ValueError("每个提醒是开始前 1 到 720 小时，例如 [24, 2]")
         if len(set(value)) != len(value):
-            raise ValueError("a reminder time is listed twice")
+            raise ValueError("有一个提醒时间写了两次")
         return sorted(value, reverse=True)
 
 
@@ -324,7 +327,7 @@ class HolidaySettings(Section):
     def _branch_names(cls, value: list[str]) -> list[str]:
         names = [name.strip() for name in value]
         if any(not name or len(name) > 64 for name in names):
-            raise ValueError("each branch is a 分工会 name of 1 to 64 characters, as in the roster")
+            raise ValueError("每一项是名册里的分工会名称（1 到 64 个字符）")
         return names
 
     @field_validator("template")
@@ -336,9 +339,9 @@ class HolidaySettings(Section):
         if not name:
             return ""
         if not all(c.isalnum() or c in "_-" for c in name):
-            raise ValueError(f"template {value!r}: give a file name such as \"holiday_端午\"")
+            raise ValueError(f"模板「{value}」：请写文件名，例如 \"holiday_端午\"")
         if not (files("templates") / "notices" / f"{name}.txt.j2").is_file():
-            raise ValueError(f"template {value!r}: templates/notices/{name}.txt.j2 does not exist")
+            raise ValueError(f"模板「{value}」：没有 templates/notices/{name}.txt.j2 这个文件")
         return name
 
 
@@ -355,7 +358,7 @@ class HolidaysSettings(BaseModel):
             for key in data:
                 if key not in HOLIDAY_KEYS:
                     raise ValueError(
-                        f"{key!r} is not a festival key; use one of {'、'.join(HOLIDAY_KEYS)}"
+                        f"「{key}」不是节日名称，可用：{'、'.join(HOLIDAY_KEYS)}"
                     )
         return data
 
@@ -375,7 +378,7 @@ def parse_rate(text: str) -> tuple[int, float]:
     """``"20/min"`` → (20, 60.0): at most 20 messages in any 60 seconds."""
     count, _, unit = text.strip().partition("/")
     if not count.strip().isdigit() or unit.strip() not in RATE_UNITS or int(count) < 1:
-        raise ValueError(f"rate {text!r} must look like '20/min', '1/s' or '100/h'")
+        raise ValueError(f"发送速度「{text}」要写成 \"20/min\"、\"1/s\" 或 \"100/h\" 这样")
     return int(count), RATE_UNITS[unit.strip()]
 
 
@@ -396,7 +399,7 @@ class OutboxSettings(Section):
         for target, rate in value.items():
             channel, _, kind = target.partition(":")
             if not channel or kind not in ("user", "group", "robot"):
-                raise ValueError(f"{target!r} must be '<channel>:user', ':group' or ':robot'")
+                raise ValueError(f"「{target}」要写成 \"渠道:user\"、\"渠道:group\" 或 \"渠道:robot\"")
             parse_rate(rate)
         return value
 
@@ -406,12 +409,12 @@ def _require(section: BaseModel, *keys: str) -> None:
         return
     for key in keys:
         if not getattr(section, key):
-            raise ValueError(f"'{key}' must be set when the channel is enabled")
+            raise ValueError(f"启用这个渠道时必须填写 {key}")
 
 
 def _aes_key(key: str) -> None:
     if key and len(key) != 43:
-        raise ValueError("encoding_aes_key must be the 43 characters shown in the console")
+        raise ValueError("encoding_aes_key 必须是后台显示的 43 个字符")
 
 
 class Settings(BaseSettings):
@@ -452,14 +455,6 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
 
-def _describe(error: Any) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key (see config.example.toml for the keys there are)"
-    return f"{key}: {message}"
-
-
 def load_settings(path: Path | str | None = None, *, data: dict[str, Any] | None = None) -> Settings:
     """Read settings from ``path`` (or ``data``); raise ConfigError naming the first bad key.
 
@@ -470,7 +465,7 @@ def load_settings(path: Path | str | None = None, *, data: dict[str, Any] | None
     try:
         return Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(f"配置有误：{_describe(exc.errors()[0])}") from None
+        raise ConfigError(f"配置有误：{describe(exc.errors()[0])}") from None
 
 
 def _read_toml(path: Path | str | None) -> dict[str, Any]:
@@ -485,4 +480,4 @@ def _read_toml(path: Path | str | None) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError(f"配置有误：找不到配置文件 {path}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"配置有误：{path} 不是有效的 TOML（not valid TOML: {exc}）") from None
+        raise ConfigError(f"配置有误：{path} {toml_problem(exc)}") from None

@@ -40,6 +40,11 @@ def subtree(tree: dict[int, int | None], root: int) -> set[int]:
     return found
 
 
+async def all_group_chats(session: AsyncSession) -> list[Chat]:
+    """Every group chat the bot knows, with a branch or not (also before any roster exists)."""
+    return list(await session.scalars(_GROUP_CHATS))
+
+
 async def group_chats_of(session: AsyncSession, branch_id: int) -> list[Chat]:
     """The group chats an officer of ``branch_id`` speaks to.
 
@@ -48,7 +53,7 @@ async def group_chats_of(session: AsyncSession, branch_id: int) -> list[Chat]:
     their branch and of the branches below it.
     """
     tree = await branch_tree(session)
-    chats = list(await session.scalars(_GROUP_CHATS))
+    chats = await all_group_chats(session)
     if tree.get(branch_id, 0) is None:
         return chats
     mine = subtree(tree, branch_id)

@@ -45,6 +45,8 @@ Cell = str | int | float | date | None  # what a cell holds once read (datetime 
 
 REQUIRED_COLUMNS = ("工号", "姓名", "性别", "出生日期", "分工会", "角色", "手机")
 OPTIONAL_COLUMNS = ("部门", "入职日期", "子女出生日期")
+KNOWN_COLUMNS = frozenset((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
+HEADER_SEARCH = 20  # leading non-empty lines in which the header row is looked for
 ROOT_ALIASES = frozenset({"校工会"})  # a 分工会 cell meaning the whole union
 EARLIEST_DATE = date(1900, 1, 1)
 HIRE_DATE_LEAD = timedelta(days=366)  # a roster may list staff who start within a year
@@ -208,12 +210,26 @@ def _header_name(value: Cell) -> str:
     return "" if value is None else _text(value).replace("\ufeff", "").strip()
 
 
+def _header_at(numbered: Sequence[tuple[int, Sequence[Cell]]]) -> int:
+    """Where the header is: the first of the leading lines naming the most known columns.
+
+    Title rows above it («2026年教职工名册», a date, a unit) name none; a file whose
+    lines name no known column at all has its first line taken as the header.
+    """
+    counts = [
+        len(KNOWN_COLUMNS.intersection(map(_header_name, line)))
+        for _, line in numbered[:HEADER_SEARCH]
+    ]
+    return counts.index(max(counts))
+
+
 def _rows_under_header(lines: Sequence[Sequence[Cell]]) -> list[RosterRow]:
-    """The first non-empty line is the header; later non-empty lines are data rows."""
+    """The header row is found by its column names; the non-empty lines below are data rows."""
     numbered = [(n, line) for n, line in enumerate(lines, start=1) if not all(map(_blank, line))]
     if not numbered:
         raise RosterError("名册是空的：文件里没有表头，也没有数据行")
-    header_number, header_line = numbered[0]
+    at = _header_at(numbered)
+    header_number, header_line = numbered[at]
     header = [_header_name(value) for value in header_line]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
@@ -228,7 +244,7 @@ def _rows_under_header(lines: Sequence[Sequence[Cell]]) -> list[RosterRow]:
     }
     rows = [
         RosterRow(n, {c: line[i] if i < len(line) else None for c, i in positions.items()})
-        for n, line in numbered[1:]
+        for n, line in numbered[at + 1 :]
     ]
     if not rows:
         raise RosterError("名册是空的：表头下面没有数据行")
@@ -313,8 +329,25 @@ _DATE_FORMS = (
 )
 
 
+# Excel stores a date as the number of days since 1899-12-30 (its «serial»): a date column
+# formatted as a plain number shows 32874 for 1990-01-01. Serials are read from 1910 to 2099
+# only; smaller numbers would be years (1985) and larger ones are no date of this roster.
+_SERIAL_EPOCH = date(1899, 12, 30)
+_SERIALS = range((date(1910, 1, 1) - _SERIAL_EPOCH).days, (date(2100, 1, 1) - _SERIAL_EPOCH).days)
+_SERIAL_TEXT = re.compile(r"[0-9]{4,5}(?:\.[0-9]+)?")
+
+
+def _serial_date(value: Cell, text: str) -> date | None:
+    """The date an Excel serial number stands for (a time of day is dropped), or None."""
+    if isinstance(value, bool) or not (isinstance(value, int | float) or _SERIAL_TEXT.fullmatch(text)):
+        return None
+    days = int(float(text))
+    return _SERIAL_EPOCH + timedelta(days=days) if days in _SERIALS else None
+
+
 def _parse_date(value: Cell) -> date | None:
-    """A date cell or text like 1985-03-02, 1985/3/2, 1985.3.2, 1985年3月2日, 19850302."""
+    """A date cell, text like 1985-03-02, 1985/3/2, 1985.3.2, 1985年3月2日, 19850302,
+    or an Excel date serial such as 31108 (a number cell or plain digits)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -328,7 +361,7 @@ def _parse_date(value: Cell) -> date | None:
                 return date(year, month, day)
             except ValueError:
                 return None
-    return None
+    return _serial_date(value, text)
 
 
 def _date(value: Cell, column: str, *, latest: date) -> date | None:

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.holiday_notice import NoticeConfig, notice_config, render_notice
+from bot.messages import Reply
 from bot.outbox.queue import CHANNEL_LABELS, chat_target, unreachable_reason
 from bot.render import say
 from models.calendar.festivals import Festival, festivals_between
-from models.chats import group_chats_of, sync_robots
+from models.chats import all_group_chats, group_chats_of, sync_robots
 from models.org import Chat
 from scheduler.audience import Person, Roster
 from scheduler.occasions import Delivery, Occasion, World
@@ -73,6 +74,7 @@ class HolidayNotices:
         item: HolidayOccasion = occasion.payload
         roster = await world.roster()
         named: list[int] | None = None
+        unknown: list[str] = []
         if item.config.branches:
             named, unknown = roster.named(item.config.branches)
             if unknown:
@@ -82,18 +84,22 @@ class HolidayNotices:
             within = None if named is None else roster.subtrees(named)
             people = roster.members(item.config.audience, item.festival.date, within)
             return [self._private(world, roster, occasion, item, person) for person in people]
-        chats = await self._chats(world, roster.root_ids() if named is None else named)
+        chats = await self._chats(world, named)
+        if not chats:
+            return [self._no_group(occasion, item, unknown)]
         return [self._group(world, occasion, item, chat) for chat in chats]
 
-    async def _chats(self, world: World, branches: list[int]) -> list[Chat]:
-        """The group chats of ``branches`` (and of the branches below them), by id."""
+    async def _chats(self, world: World, branches: list[int] | None) -> list[Chat]:
+        """The group chats of ``branches`` (and of the branches below them), by id;
+        every group chat when ``branches`` is None (the whole union)."""
         settings = world.settings
-        await sync_robots(world.session, settings.wecom.robots if settings.wecom.enabled else ())
-        chats: dict[int, Chat] = {}
-        for branch_id in branches:
-            for chat in await group_chats_of(world.session, branch_id):
-                if chat.id is not None:
-                    chats[chat.id] = chat
+        session = world.session
+        await sync_robots(session, settings.wecom.robots if settings.wecom.enabled else ())
+        found = (
+            await all_group_chats(session) if branches is None
+            else [chat for branch_id in branches for chat in await group_chats_of(session, branch_id)]
+        )
+        chats = {chat.id: chat for chat in found if chat.id is not None}
         return [chats[chat_id] for chat_id in sorted(chats)]
 
     def _group(self, world: World, occasion: Occasion, item: HolidayOccasion, chat: Chat) -> Delivery:
@@ -107,6 +113,20 @@ class HolidayNotices:
             compose=lambda: render_notice(settings, item.festival, item.config),
             problem=problem,
             group=True,
+        )
+
+    def _no_group(self, occasion: Occasion, item: HolidayOccasion, unknown: list[str]) -> Delivery:
+        """A notice for groups while none is registered: shown in the plan, never sent."""
+        branches = list(item.config.branches)
+        return Delivery(
+            key=f"{occasion.key}:chat:none",
+            label=say("calendar", "no_group_label", branches=branches),
+            target=None,
+            compose=lambda: Reply(""),
+            problem=say("calendar", "no_group", branches=branches, unknown=unknown,
+                        festival=item.festival.key),
+            group=True,
+            nobody=True,
         )
 
     def _private(

@@ -48,6 +48,7 @@ class Delivery:
     """One message of an occasion to one recipient.
 
     ``target`` is None when the recipient cannot be reached; ``problem`` then says why.
+    A ``nobody`` delivery keeps an occasion without any recipient in the plan, with why.
     ``compose`` renders the message (only called when it is really queued or previewed).
     """
 
@@ -57,6 +58,7 @@ class Delivery:
     compose: Callable[[], Reply] = field(compare=False, repr=False)
     problem: str | None = None
     group: bool = False  # a group chat (else a person)
+    nobody: bool = False  # stands for recipients that do not exist yet (``problem`` says why)
 
 
 @dataclass(slots=True)

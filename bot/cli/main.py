@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.cli.i18n import Parser, chinese_argparse, number_of
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 
@@ -241,13 +242,13 @@ def run_async(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
-        "--config", metavar="PATH", default=None,
+        "--config", metavar="配置文件", default=None,
         help="配置文件（默认：当前目录下的 config.toml，没有则用内置默认值）",
     )
-    parser = argparse.ArgumentParser(prog="unionbot", description="高校工会助手 unionbot")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    parser = Parser(prog="unionbot", description="高校工会助手 unionbot")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="命令")
 
     serve = verbs.add_parser("serve", parents=[common], help="启动服务（webhook、公示页面、定时任务）")
     serve.set_defaults(func=cmd_serve)
@@ -259,26 +260,27 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
 
     members = verbs.add_parser("members", help="会员名册")
-    member_verbs = members.add_subparsers(dest="members_verb", required=True, metavar="VERB")
+    member_verbs = members.add_subparsers(dest="members_verb", required=True, metavar="子命令")
     imp = member_verbs.add_parser("import", parents=[common], help="导入名册（CSV 或 XLSX）")
-    imp.add_argument("file", metavar="FILE", help="名册文件：.csv（UTF-8 或 GBK）或 .xlsx")
+    imp.add_argument("file", metavar="名册文件", help="名册文件：.csv（UTF-8 或 GBK）或 .xlsx")
     imp.add_argument("--dry-run", action="store_true", help="只检查、不写入，报告将会发生的变化")
     imp.add_argument("--deactivate-missing", action="store_true",
                      help="把名册里没有的在册会员标记为停用（默认不动他们）")
     imp.set_defaults(func=cmd_members_import)
 
     db = verbs.add_parser("db", help="数据库")
-    db_verbs = db.add_subparsers(dest="db_verb", required=True, metavar="VERB")
+    db_verbs = db.add_subparsers(dest="db_verb", required=True, metavar="子命令")
     up = db_verbs.add_parser("upgrade", parents=[common], help="把数据库结构升级到最新版本")
     up.set_defaults(func=cmd_db_upgrade)
 
     proposals = verbs.add_parser("proposals", help="教代会提案")
-    proposal_verbs = proposals.add_subparsers(dest="proposals_verb", required=True, metavar="VERB")
+    proposal_verbs = proposals.add_subparsers(dest="proposals_verb", required=True, metavar="子命令")
     p_export = proposal_verbs.add_parser(
         "export", parents=[common], help="导出某一年度的全部提案和统计（XLSX）"
     )
-    p_export.add_argument("--year", type=int, metavar="年度", help="例如 2026（默认：今年）")
-    p_export.add_argument("file", metavar="FILE.xlsx", help="保存到的文件，以 .xlsx 结尾")
+    p_export.add_argument("--year", type=number_of(int, "--year 2026"), metavar="年度",
+                          help="例如 2026（默认：今年）")
+    p_export.add_argument("file", metavar="文件.xlsx", help="保存到的文件，以 .xlsx 结尾")
     p_export.set_defaults(func=cmd_proposals_export)
 
     holidays = verbs.add_parser("holidays", parents=[common], help="列出某一年的节日和放假安排")
@@ -286,10 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     holidays.set_defaults(func=cmd_holidays)
 
     events = verbs.add_parser("events", help="活动报名")
-    event_verbs = events.add_subparsers(dest="events_verb", required=True, metavar="VERB")
+    event_verbs = events.add_subparsers(dest="events_verb", required=True, metavar="子命令")
     export = event_verbs.add_parser("export", parents=[common], help="导出活动的报名名单（XLSX 或 CSV）")
     export.add_argument("code", metavar="编号", help="活动编号，例如 A3")
-    export.add_argument("file", metavar="FILE", help="保存到的文件：以 .xlsx 或 .csv 结尾")
+    export.add_argument("file", metavar="文件", help="保存到的文件：以 .xlsx 或 .csv 结尾")
     export.set_defaults(func=cmd_events_export)
 
     from bot.cli import outbox as cli_outbox
@@ -300,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    with chinese_argparse():
+        args = build_parser().parse_args(argv)
     try:
         result: int = args.func(args)
     except ConfigError as exc:

@@ -30,22 +30,25 @@ STATUS_LABELS = {"queued": "排队", "sending": "发送中", "sent": "已发送"
 
 
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
+    from bot.cli.i18n import number_of
     from bot.cli.main import run_async
 
     outbox = verbs.add_parser("outbox", help="发件箱：排队、已发送、失败、已撤销的消息")
-    outbox_verbs = outbox.add_subparsers(dest="outbox_verb", required=True, metavar="VERB")
+    outbox_verbs = outbox.add_subparsers(dest="outbox_verb", required=True, metavar="子命令")
     show = outbox_verbs.add_parser("list", parents=[common], help="列出最近的消息")
-    show.add_argument("--status", choices=STATUSES, help="只看某种状态（dead = 失败，recalled = 已撤销）")
-    show.add_argument("--limit", type=int, default=50, help="最多列出几条（默认 50）")
+    show.add_argument("--status", choices=STATUSES, metavar="状态",
+                      help="只看某种状态（dead = 失败，recalled = 已撤销）")
+    show.add_argument("--limit", type=number_of(int, "--limit 20"), default=50, metavar="条数",
+                      help="最多列出几条（默认 50）")
     show.set_defaults(func=run_async(_list))
     again = outbox_verbs.add_parser("retry", parents=[common], help="把失败或结果未知的消息重新排队")
-    again.add_argument("id", type=int, help="消息编号（outbox list 第一列）")
+    again.add_argument("id", type=number_of(int, "12"), metavar="编号", help="消息编号（outbox list 第一列）")
     again.set_defaults(func=run_async(_retry))
 
     cast = verbs.add_parser("broadcast", parents=[common], help="把一条通知发到各群（显示进度和失败清单）")
-    cast.add_argument("text", help="通知内容")
+    cast.add_argument("text", metavar="内容", help="通知内容")
     cast.add_argument("--branch", metavar="分工会", help="只发到这个分工会的群（默认：全校所有群）")
-    cast.add_argument("--wait", type=float, default=120.0, metavar="秒",
+    cast.add_argument("--wait", type=number_of(float, "--wait 60"), default=120.0, metavar="秒",
                       help="最多等待送达多少秒，之后剩下的交给服务继续发送（默认 120）")
     cast.add_argument("--again", action="store_true",
                       help="今天已经发过同样内容时仍再发一次（默认同一天同样的内容只发一次）")

@@ -24,17 +24,17 @@ def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     from bot.cli.main import run_async
 
     scheduler = verbs.add_parser("scheduler", help="定时任务：节日慰问、生日名单、活动和提案提醒")
-    scheduler_verbs = scheduler.add_subparsers(dest="scheduler_verb", required=True, metavar="VERB")
+    scheduler_verbs = scheduler.add_subparsers(dest="scheduler_verb", required=True, metavar="子命令")
     show = scheduler_verbs.add_parser("plan", parents=[common], help="列出将要发送的内容、时间和对象")
-    show.add_argument("--days", type=_days, default=30, metavar="N", help="看今后多少天（默认 30）")
+    show.add_argument("--days", type=_days, default=30, metavar="天数", help="看今后多少天（默认 30）")
     show.add_argument("--missed", action="store_true",
-                      help="改为列出最近 N 天里超过补发时限、没有发出的内容")
-    show.add_argument("--at", type=str, metavar="ISO-TIME",
+                      help="改为列出最近若干天（--days）里超过补发时限、没有发出的内容")
+    show.add_argument("--at", type=str, metavar="时间",
                       help="假定现在是这个时间，例如 2027-06-06T09:00（默认：现在）")
     show.set_defaults(func=run_async(_plan))
     due = scheduler_verbs.add_parser("run-due", parents=[common],
                                      help="把此刻到期的内容放进发件箱（重复运行不会重复发送）")
-    due.add_argument("--at", type=str, metavar="ISO-TIME",
+    due.add_argument("--at", type=str, metavar="时间",
                      help="按这个时间运行，例如 2027-06-06T09:00（默认：现在）")
     due.set_defaults(func=run_async(_run_due))
 
@@ -80,7 +80,8 @@ def describe(item: Planned) -> list[str]:
         lines.append(f"    发到 {len(chats)} 个群：{_names(chats, all_of_them=True)}")
     if people:
         lines.append(f"    私信 {len(people)} 人：{_names(people)}")
-    blocked = item.unreachable
+    blocked = [d for d in item.unreachable if not d.nobody]
+    lines.extend(f"    发不出去：{d.problem}" for d in item.unreachable if d.nobody)
     if blocked:
         reasons: dict[str, list[Delivery]] = {}
         for delivery in blocked:

@@ -28,6 +28,7 @@ from models.db import Database
 from models.org import Branch, Member
 from models.proposals.stats import Figures, Ratio, Stats, compute
 from models.proposals.tables import (
+    NUMBER_ORDER,
     OUTCOME_LABELS,
     RATING_LABELS,
     Outcome,
@@ -92,7 +93,7 @@ async def _rows(session: AsyncSession, year: int, tz: ZoneInfo, today: date) -> 
         .join(Branch, col(Branch.id) == col(Member.branch_id))
         .outerjoin(ProposalRound, col(ProposalRound.id) == col(Proposal.round_id))
         .where(col(Proposal.year) == year)
-        .order_by(col(Proposal.seq))
+        .order_by(*NUMBER_ORDER)
     )
     proposals = list(result.tuples())
     ids = select(col(Proposal.id)).where(col(Proposal.year) == year)

@@ -22,6 +22,8 @@ from models.org import Branch, Member, MemberRole, Role
 from models.proposals.flow import assignments
 from models.proposals.tables import (
     ADMITTED,
+    NEWEST_FIRST,
+    NUMBER_ORDER,
     Proposal,
     ProposalAssignment,
     ProposalCosign,
@@ -215,7 +217,7 @@ async def page(
     pages = max(1, -(-total // size))
     number = min(max(1, number), pages)
     result = await session.execute(
-        _ROW.where(*where).order_by(col(Proposal.id).desc()).limit(size).offset((number - 1) * size)
+        _ROW.where(*where).order_by(*NEWEST_FIRST).limit(size).offset((number - 1) * size)
     )
     return Page(_rows(result.tuples()), total, number, pages)
 
@@ -224,7 +226,7 @@ async def filed_by(session: AsyncSession, member_id: int, limit: int) -> tuple[l
     """A member's own proposals, newest first, and how many there are."""
     where = col(Proposal.proposer_id) == member_id
     total = int(await session.scalar(select(func.count()).select_from(Proposal).where(where)) or 0)
-    rows = await session.execute(_ROW.where(where).order_by(col(Proposal.id).desc()).limit(limit))
+    rows = await session.execute(_ROW.where(where).order_by(*NEWEST_FIRST).limit(limit))
     return _rows(rows.tuples()), total
 
 
@@ -233,7 +235,7 @@ async def cosigned_by(session: AsyncSession, member_id: int, limit: int) -> tupl
     ids = select(col(ProposalCosign.proposal_id)).where(col(ProposalCosign.member_id) == member_id)
     where = col(Proposal.id).in_(ids)
     total = int(await session.scalar(select(func.count()).select_from(Proposal).where(where)) or 0)
-    rows = await session.execute(_ROW.where(where).order_by(col(Proposal.id).desc()).limit(limit))
+    rows = await session.execute(_ROW.where(where).order_by(*NEWEST_FIRST).limit(limit))
     return _rows(rows.tuples()), total
 
 
@@ -252,7 +254,7 @@ async def waiting_for(session: AsyncSession, department: str, limit: int) -> tup
         ~answered.exists(),
     )
     total = int(await session.scalar(select(func.count()).select_from(Proposal).where(where)) or 0)
-    rows = await session.execute(_ROW.where(where).order_by(col(Proposal.deadline), col(Proposal.id))
+    rows = await session.execute(_ROW.where(where).order_by(col(Proposal.deadline), *NUMBER_ORDER)
                                  .limit(limit))
     return _rows(rows.tuples()), total
 

@@ -19,7 +19,7 @@ import re
 from datetime import date, datetime
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from models.base import UTCDateTime, utcnow
 
@@ -188,6 +188,12 @@ class Proposal(SQLModel, table=True):
     rating: str | None = Field(default=None, max_length=16)  # the proposer's rating in force
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# Number order, as integers (T2026-999 before T2026-1000), on the unique (year, seq) index;
+# every list and export of proposals sorts by it, never by the ``number`` text or the id
+NUMBER_ORDER = (col(Proposal.year), col(Proposal.seq))
+NEWEST_FIRST = (col(Proposal.year).desc(), col(Proposal.seq).desc())
 
 
 class ProposalAssignment(SQLModel, table=True):

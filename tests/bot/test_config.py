@@ -54,15 +54,15 @@ def test_postgres_url_gets_the_async_driver() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"server": {"port": "eighty"}}, "server.port: Input should be a valid integer"),
-        ({"server": {"port": 70000}}, "server.port: Input should be less than or equal to 65535"),
-        ({"payroll": {"x": 1}}, "payroll: unknown key"),
-        ({"union": {"nmae": "x"}}, "union.nmae: unknown key"),
-        ({"union": {"timezone": "Mars/Olympus"}}, "union.timezone: unknown time zone"),
-        ({"database": {"url": "mysql://x"}}, "database.url: use sqlite+aiosqlite"),
-        ({"database": {"url": "sqlite+aiosqlite:///:memory:"}}, "database.url: SQLite needs a file"),
-        ({"wechat_mp": {"enabled": True}}, "wechat_mp: 'token' must be set"),
-        ({"wecom": {"encoding_aes_key": "short"}}, "wecom: encoding_aes_key must be the 43"),
+        ({"server": {"port": "eighty"}}, "server.port：应为整数，例如 10"),
+        ({"server": {"port": 70000}}, "server.port：不能大于 65535"),
+        ({"payroll": {"x": 1}}, "payroll：没有这一项（可以写的项见 config.example.toml）"),
+        ({"union": {"nmae": "x"}}, "union.nmae：没有这一项"),
+        ({"union": {"timezone": "Mars/Olympus"}}, "union.timezone：没有「Mars/Olympus」这个时区"),
+        ({"database": {"url": "mysql://x"}}, "database.url：请写 sqlite+aiosqlite"),
+        ({"database": {"url": "sqlite+aiosqlite:///:memory:"}}, "database.url：SQLite 要写一个文件"),
+        ({"wechat_mp": {"enabled": True}}, "wechat_mp：启用这个渠道时必须填写 token"),
+        ({"wecom": {"encoding_aes_key": "short"}}, "wecom：encoding_aes_key 必须是后台显示的 43 个字符"),
         ({"security": {"replay_window_seconds": -1}}, "security.replay_window_seconds"),
         ({"database": {"keep_inbound_days": 0}}, "database.keep_inbound_days"),
     ],
@@ -77,7 +77,7 @@ def test_invalid_values_name_the_key(data: dict[str, object], message: str) -> N
 def test_bad_toml_is_one_line(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text("[server\nport = 1", encoding="utf-8")
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match="不是有效的 TOML：第 1 行第 8 列写法有误"):
         load_settings(path)
 
 
@@ -90,6 +90,24 @@ def test_cli_stops_with_exit_code_2_and_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "配置有误：server.port: Input should be a valid integer, unable to parse string as an integer"
+        "配置有误：server.port：应为整数，例如 10"
     ]
     assert not (tmp_path / "data").exists()
+
+
+def test_ids_typed_as_numbers_are_read_as_their_digits(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[wecom]\nenabled = true\ncorp_id = \"ww0123456789abcdef\"\nagent_id = 1000002\n"
+        "secret = \"s\"\ntoken = 20260101\nencoding_aes_key = \"" + "a" * 43 + "\"\n"
+        "[wecom.robots]\n\"工会群\" = 693\n"
+        "[qq_official]\nenabled = true\napp_id = 102005927\nsecret = 123456\n"
+        "[wechat_mp]\napp_id = \"wx0123\"\ntoken = 888888\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(path)
+    assert (settings.wecom.agent_id, settings.wecom.token, settings.wecom.robots) == (
+        "1000002", "20260101", {"工会群": "693"},
+    )
+    assert (settings.qq_official.app_id, settings.qq_official.secret) == ("102005927", "123456")
+    assert settings.wechat_mp.token == "888888"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -19,6 +22,8 @@ from handlers.proposals.views import percent
 from models.db import Database
 from models.migrate import alembic_config, upgrade
 from models.org import Role
+from models.proposals import queries
+from models.proposals.export import export_proposals
 from models.proposals.numbers import next_number
 from models.proposals.stats import Figures, Ratio
 from models.proposals.tables import (
@@ -130,6 +135,32 @@ async def test_25_concurrent_filings_through_the_pipeline(pipeline: Pipeline, db
 
 
 # ---------------------------------------------------------------- schema
+
+
+NUMBERS = ["T2026-1000", "T2026-999", "T2026-10000", "T2025-9999", "T2026-9999"]  # as stored, by id
+
+
+async def test_lists_and_exports_follow_the_numbers_as_integers(db: Database, tmp_path: Path) -> None:
+    member = await make_member(db, "10001", "张三", roles=[Role.REPRESENTATIVE])
+    assert member.id is not None
+    async with db.write() as session:
+        for number in NUMBERS:  # entered out of order, e.g. an earlier round typed in later
+            year, seq = parse_number(number) or (0, 0)
+            session.add(Proposal(
+                number=number, year=year, seq=seq, title=f"提案{number}", reason="r", suggestion="s",
+                proposer_id=member.id, status=Status.REVIEW.value, filed_at=datetime(2026, 3, 1, tzinfo=UTC),
+            ))
+    newest_first = ["T2026-10000", "T2026-9999", "T2026-1000", "T2026-999", "T2025-9999"]
+    async with db.read() as session:
+        listed = await queries.page(session, statuses=frozenset({Status.REVIEW}), number=1, size=10)
+        assert [row.number for row in listed.rows] == newest_first
+        assert [row.number for row in (await queries.filed_by(session, member.id, 10))[0]] == newest_first
+    path = tmp_path / "提案.xlsx"
+    await export_proposals(db, path, year=2026, tz=ZoneInfo("Asia/Shanghai"), today=date(2026, 12, 1))
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        "T2026-999", "T2026-1000", "T2026-9999", "T2026-10000",
+    ]
 
 
 def _tables_named(diff: object) -> set[str]:

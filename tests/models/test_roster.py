@@ -552,3 +552,62 @@ async def test_optional_columns_missing_from_the_file_keep_stored_values(
     for key in ("department", "hire_date", "children"):
         assert after["10001"][key] == before["10001"][key]
     assert before["10001"]["hire_date"] is not None and before["10001"]["children"]
+
+
+# ---------------------------------------------------------------- title rows and date serials
+
+
+TITLE_ROWS: list[list[object]] = [
+    ["2026年教职工名册"],
+    ["填表单位：示范大学工会", None, None, "填表日期：2026-01-05"],
+    ["工号", "姓名", "性别", "出生日期", "分工会", "角色", "手机", "入职日期", "子女出生日期"],
+    [32874, "张三", "男", 31108, "计算机学院分工会", "会员", 13800000001, 38899.0, 40330],
+    ["32875", "李四", "女", "1988-11-03", "机关分工会", "会员", "13800000002", "", "40330；43467"],
+]
+
+
+def test_xlsx_header_below_title_rows_and_date_serials(tmp_path: Path) -> None:
+    rows = read_rows(write_xlsx(tmp_path / "r.xlsx", TITLE_ROWS))
+    assert [row.number for row in rows] == [4, 5]
+    first = validate_row(rows[0].cells, today=TODAY)
+    assert isinstance(first, RosterEntry)
+    assert (first.staff_no, first.phone, first.birth_date, first.hire_date, first.children) == (
+        "32874", "13800000001", date(1985, 3, 2), date(2006, 7, 1), (date(2010, 6, 1),),
+    )
+    second = validate_row(rows[1].cells, today=TODAY)
+    assert isinstance(second, RosterEntry)
+    assert (second.staff_no, second.children) == ("32875", (date(2010, 6, 1), date(2019, 1, 2)))
+
+
+def test_csv_header_below_a_title_row_and_serial_text(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "r.csv", ["2026年教职工名册,,,,,,", "", HEADER,
+                                          "32874,张三,男,31108,机关分工会,会员,13800000001,,38899,"],
+                     header="示范大学工会")
+    rows = read_rows(path)
+    assert [row.number for row in rows] == [5]
+    entry = validate_row(rows[0].cells, today=TODAY)
+    assert isinstance(entry, RosterEntry)
+    assert (entry.staff_no, entry.birth_date, entry.hire_date) == (
+        "32874", date(1985, 3, 2), date(2006, 7, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1985", "出生日期「1985」不是有效日期（例如 1985-03-02）"),  # a year, not a serial
+        (1985, "出生日期「1985」不是有效日期（例如 1985-03-02）"),
+        ("3000", "出生日期「3000」不是有效日期（例如 1985-03-02）"),
+        (13800000001, "出生日期「13800000001」不是有效日期（例如 1985-03-02）"),
+        (46100, "出生日期「46100」不在 1900-01-01 至 2026-03-01 之间"),  # 2026-03-18
+    ],
+)
+def test_numbers_that_are_no_date_serials(value: object, reason: str) -> None:
+    assert reason_of(出生日期=value) == reason
+
+
+def test_missing_columns_are_reported_against_the_likeliest_header(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes("2026年教职工名册\r\n工号,姓名,出生日期,分工会,角色\r\n1,张三,1980-01-01,机关分工会,会员".encode())
+    with pytest.raises(RosterError, match="名册缺少必需的列：性别、手机（第 2 行是表头"):
+        read_rows(path)

@@ -443,13 +443,13 @@ def test_default_reminder_hours() -> None:
 @pytest.mark.parametrize(
     ("hours", "message"),
     [
-        ([0], "scheduler.event_reminder_hours: each reminder is 1 to 720 hours before the start"),
-        ([721], "scheduler.event_reminder_hours: each reminder is 1 to 720 hours"),
-        ([-2], "scheduler.event_reminder_hours: each reminder is 1 to 720 hours"),
-        ([24, 24], "scheduler.event_reminder_hours: a reminder time is listed twice"),
-        ([1, 2, 3, 4, 5, 6], "scheduler.event_reminder_hours: List should have at most 5 items"),
-        (["一天"], "scheduler.event_reminder_hours.0: Input should be a valid integer"),
-        (24, "scheduler.event_reminder_hours: Input should be a valid list"),
+        ([0], "scheduler.event_reminder_hours：每个提醒是开始前 1 到 720 小时，例如 [24, 2]"),
+        ([721], "scheduler.event_reminder_hours：每个提醒是开始前 1 到 720 小时"),
+        ([-2], "scheduler.event_reminder_hours：每个提醒是开始前 1 到 720 小时"),
+        ([24, 24], "scheduler.event_reminder_hours：有一个提醒时间写了两次"),
+        ([1, 2, 3, 4, 5, 6], "scheduler.event_reminder_hours：最多 5 项"),
+        (["一天"], "scheduler.event_reminder_hours.0：应为整数"),
+        (24, "scheduler.event_reminder_hours：应为方括号括起的列表"),
     ],
 )
 def test_bad_reminder_hours_name_the_key(hours: object, message: str) -> None:
@@ -468,7 +468,6 @@ def test_the_cli_stops_with_exit_code_2_on_bad_reminder_hours(tmp_path: Path) ->
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "配置有误：scheduler.event_reminder_hours: each reminder is 1 to 720 hours before the start, "
-        "e.g. [24, 2]"
+        "配置有误：scheduler.event_reminder_hours：每个提醒是开始前 1 到 720 小时，例如 [24, 2]"
     ]
     assert not (tmp_path / "data").exists()

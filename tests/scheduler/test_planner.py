@@ -6,7 +6,10 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import delete
+from sqlmodel import col
 
+from bot.cli.scheduler import describe
 from bot.config import Settings
 from bot.holiday_notice import notice_config, render_notice
 from models.calendar.festivals import next_festival
@@ -223,7 +226,11 @@ async def test_an_unknown_branch_name_reaches_nobody_and_is_logged(
     settings = settings_with(holidays={"中秋": {"branches": ["计算机学院"]}})
     with caplog.at_level(logging.WARNING, logger="scheduler.holiday_notices"):
         items = await planned(db, settings, "2027-09-01T00:00", "2027-09-13T00:00")
-    assert items == []
+    assert recipients(only(items, "holiday:2027-中秋")) == [(
+        "holiday:2027-中秋:chat:none", None,
+        "配置 [holidays.中秋] 的 branches 里「计算机学院」不是名册里的分工会，请改成名册中的分工会名称",
+    )]
+    assert not items[0].reachable
     assert "no branch named 计算机学院" in caplog.text
 
 
@@ -388,3 +395,39 @@ def test_names_and_free_text_are_data_not_template_code() -> None:
     assert text.splitlines()[1] == "{{ 7*7 }}老师："
     assert "工会为每位会员准备了节日慰问品：{{ n.union }}{% raw %}。" in text
     assert "<b>请带证件</b>" in text
+
+
+NO_GROUP = (
+    "机器人还不知道任何群：把机器人拉进群，在群里 @ 它说一句「帮助」，它就记住了这个群"
+    "（要按分工会发送，再由干部在群里发「本群归属 分工会名称」）；"
+    "企业微信群机器人写在配置文件的 [wecom.robots] 里"
+)
+
+
+async def test_right_after_installation_notices_are_planned_with_why_they_go_nowhere(db: Database) -> None:
+    items = await planned(db, make_settings(), "2027-06-01T00:00", "2027-06-10T00:00")
+    notice = only(items, "holiday:2027-端午")
+    assert recipients(notice) == [("holiday:2027-端午:chat:none", None, NO_GROUP)]
+    assert notice.deliveries[0].nobody and not notice.reachable and not notice.started
+    assert describe(notice) == [f"    发不出去：{NO_GROUP}"]
+
+
+async def test_a_group_seen_before_the_roster_is_imported_gets_the_notice(db: Database) -> None:
+    chat_id = await add_chat(db, "onebot", "111", "教职工群", None)
+    items = await planned(db, settings_with(), "2027-06-01T00:00", "2027-06-10T00:00")
+    assert recipients(only(items, "holiday:2027-端午")) == [
+        (f"holiday:2027-端午:chat:{chat_id}", "onebot:group:111", None),
+    ]
+
+
+async def test_a_branch_without_groups_says_how_to_register_one(db: Database) -> None:
+    await setup_union(db)
+    settings = settings_with(holidays={"中秋": {"branches": ["外国语学院分工会"]}})
+    async with db.write() as session:
+        await session.execute(delete(Chat).where(col(Chat.chat_id) == "222"))
+    items = await planned(db, settings, "2027-09-01T00:00", "2027-09-13T00:00")
+    assert recipients(only(items, "holiday:2027-中秋")) == [(
+        "holiday:2027-中秋:chat:none", None,
+        "外国语学院分工会还没有登记群：把机器人拉进群，由干部在群里发「本群归属 分工会名称」登记这个群；"
+        "企业微信群机器人写在配置文件的 [wecom.robots] 里",
+    )]

@@ -60,20 +60,23 @@ def test_the_example_file_documents_a_festival_with_the_default_values() -> None
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"holidays": {"端午节": {}}}, "holidays: '端午节' is not a festival key; use one of 元旦、除夕"),
-        ({"holidays": {"dragon_boat": {}}}, "holidays: 'dragon_boat' is not a festival key"),
-        ({"holidays": {"端午": {"send_at": "25:00"}}}, "holidays.端午.send_at: '25:00' is not a time"),
-        ({"holidays": {"端午": {"send_at": "早上九点"}}}, "holidays.端午.send_at: '早上九点' is not"),
-        ({"holidays": {"端午": {"audience": "men"}}}, "holidays.端午.audience: Input should be 'all'"),
-        ({"holidays": {"端午": {"delivery": "email"}}}, "holidays.端午.delivery: Input should be"),
+        ({"holidays": {"端午节": {}}}, "holidays：「端午节」不是节日名称，可用：元旦、除夕"),
+        ({"holidays": {"dragon_boat": {}}}, "holidays：「dragon_boat」不是节日名称"),
+        ({"holidays": {"端午": {"send_at": "25:00"}}}, "holidays.端午.send_at：「25:00」不是一天中的时刻"),
+        ({"holidays": {"端午": {"send_at": "早上九点"}}}, "holidays.端午.send_at：「早上九点」不是"),
+        ({"holidays": {"端午": {"audience": "men"}}},
+         "holidays.端午.audience：只能是 'all', 'women' 或 'parents_under_14'"),
+        ({"holidays": {"端午": {"delivery": "email"}}}, "holidays.端午.delivery：只能是"),
         ({"holidays": {"端午": {"days_before": 61}}}, "holidays.端午.days_before"),
-        ({"holidays": {"端午": {"branches": [""]}}}, "holidays.端午.branches: each branch is a 分工会"),
-        ({"holidays": {"端午": {"template": "../secrets"}}}, "holidays.端午.template: template '../"),
-        ({"holidays": {"端午": {"template": "holiday_圣诞"}}}, "notices/holiday_圣诞.txt.j2 does not"),
-        ({"holidays": {"端午": {"gfit": "粽子"}}}, "holidays.端午.gfit: unknown key"),
-        ({"holidays": {"端午": "粽子"}}, "holidays.端午: Input should be a valid dictionary"),
-        ({"scheduler": {"birthday_time": "8点"}}, "scheduler.birthday_time: '8点' is not a time of day"),
-        ({"scheduler": {"birthday_range": "month"}}, "scheduler.birthday_range: Input should be 'day'"),
+        ({"holidays": {"端午": {"branches": [""]}}}, "holidays.端午.branches：每一项是名册里的分工会名称"),
+        ({"holidays": {"端午": {"template": "../secrets"}}},
+         "holidays.端午.template：模板「../secrets」：请写文件名"),
+        ({"holidays": {"端午": {"template": "holiday_圣诞"}}},
+         "没有 templates/notices/holiday_圣诞.txt.j2 这个文件"),
+        ({"holidays": {"端午": {"gfit": "粽子"}}}, "holidays.端午.gfit：没有这一项"),
+        ({"holidays": {"端午": "粽子"}}, "holidays.端午：应为一节设置"),
+        ({"scheduler": {"birthday_time": "8点"}}, "scheduler.birthday_time：「8点」不是一天中的时刻"),
+        ({"scheduler": {"birthday_range": "month"}}, "scheduler.birthday_range：只能是 'day'"),
         ({"scheduler": {"grace_hours": 0}}, "scheduler.grace_hours"),
     ],
 )
@@ -87,7 +90,7 @@ def test_bad_settings_name_the_key(data: dict[str, object], message: str) -> Non
 def test_an_unquoted_chinese_section_name_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text("[holidays.端午]\nenabled = true\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match=r"不是有效的 TOML：第 1 行第 \d+ 列写法有误"):
         load_settings(path)
     path.write_text('[holidays."端午"]\nenabled = true\n', encoding="utf-8")
     assert notice_config(load_settings(path), "端午").enabled is True

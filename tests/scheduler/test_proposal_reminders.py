@@ -331,16 +331,16 @@ def test_default_proposal_reminder_settings() -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"proposal_reminder_days": -1}, "scheduler.proposal_reminder_days: Input should be greater than"),
-        ({"proposal_reminder_days": 61}, "scheduler.proposal_reminder_days: Input should be less than"),
-        ({"proposal_reminder_days": "三天"}, "scheduler.proposal_reminder_days: Input should be a valid"),
-        ({"proposal_reminder_time": "24:00"}, "scheduler.proposal_reminder_time: '24:00' is not a time"),
-        ({"proposal_reminder_time": "上午九点"}, "scheduler.proposal_reminder_time: '上午九点' is not"),
-        ({"overdue_digest_weekday": 8}, "scheduler.overdue_digest_weekday: Input should be less than"),
-        ({"overdue_digest_weekday": -1}, "scheduler.overdue_digest_weekday: Input should be greater"),
-        ({"overdue_digest_weekday": "周一"}, "scheduler.overdue_digest_weekday: Input should be a valid"),
-        ({"overdue_digest_time": "9.00"}, "scheduler.overdue_digest_time: '9.00' is not a time of day"),
-        ({"overdue_digest_day": 1}, "scheduler.overdue_digest_day: unknown key"),
+        ({"proposal_reminder_days": -1}, "scheduler.proposal_reminder_days：不能小于 0"),
+        ({"proposal_reminder_days": 61}, "scheduler.proposal_reminder_days：不能大于 60"),
+        ({"proposal_reminder_days": "三天"}, "scheduler.proposal_reminder_days：应为整数"),
+        ({"proposal_reminder_time": "24:00"}, "scheduler.proposal_reminder_time：「24:00」不是一天中的时刻"),
+        ({"proposal_reminder_time": "上午九点"}, "scheduler.proposal_reminder_time：「上午九点」不是"),
+        ({"overdue_digest_weekday": 8}, "scheduler.overdue_digest_weekday：不能大于 7"),
+        ({"overdue_digest_weekday": -1}, "scheduler.overdue_digest_weekday：不能小于 0"),
+        ({"overdue_digest_weekday": "周一"}, "scheduler.overdue_digest_weekday：应为整数"),
+        ({"overdue_digest_time": "9.00"}, "scheduler.overdue_digest_time：「9.00」不是一天中的时刻"),
+        ({"overdue_digest_day": 1}, "scheduler.overdue_digest_day：没有这一项"),
     ],
 )
 def test_bad_proposal_reminder_settings_name_the_key(values: dict[str, object], message: str) -> None:
