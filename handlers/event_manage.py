@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.errors import UserError
+from bot.scope import require_reach
 from handlers.event_fields import (
     is_none,
     parse_audience,
@@ -32,8 +33,9 @@ from handlers.event_fields import (
 from handlers.event_notify import ChatReport, names_of, tell_chats, tell_member, tell_promoted
 from handlers.event_text import (
     EventView,
+    audience_what,
     clean,
-    find_event,
+    find_managed,
     refused,
     say_events,
     span,
@@ -102,8 +104,10 @@ async def modify_command(ctx: Context, args: str) -> str:
         raise UserError(say_events("unknown_words", text=head[:30], example=f"修改活动 {code} 名额 40"))
     if not items:
         raise UserError(say_events("modify_usage", code=code.upper()))
-    event = await find_event(ctx, code, lock=True)
+    event = await find_managed(ctx, code, lock=True)
     changes = await _changes(ctx, event, items)
+    if "audience" in items:
+        await require_reach(ctx, changes["audience_branch_id"], what=audience_what(items["audience"]))
     try:
         result = await modify_event(
             ctx.session, event=event, changes=changes, now=ctx.now, tz=ctx.tz, timing=timing(ctx)
@@ -168,7 +172,7 @@ async def cancel_command(ctx: Context, args: str) -> str:
     reason = clean(rest) or None
     if reason is not None and len(reason) > REASON_MAX:
         raise UserError(say_events("cancel_reason_too_long", limit=REASON_MAX))
-    event = await find_event(ctx, code, lock=True)
+    event = await find_managed(ctx, code, lock=True)
     assert event.id is not None
     before = event.status
     try:

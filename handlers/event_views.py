@@ -9,7 +9,15 @@ from datetime import timedelta
 from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
-from handlers.event_text import EventView, clean, find_event, say_events, split_code, view
+from handlers.event_text import (
+    EventView,
+    clean,
+    find_event,
+    find_managed,
+    say_events,
+    split_code,
+    view,
+)
 from models.event_links import EVENT_ROSTER, FORMATS, create_link
 from models.event_queries import RosterLine, branch_names, current_events, roster, statuses
 from models.event_signups import standing_of
@@ -70,7 +78,7 @@ async def roster_command(ctx: Context, args: str) -> str:
     code, _rest = split_code(args)
     if code is None:
         raise UserError(say_events("bad_code", text=clean(args)[:20] or "（空）"))
-    event = await find_event(ctx, code)
+    event = await find_managed(ctx, code)
     assert event.id is not None
     lines = await roster(ctx.session, event.id)
     confirmed = [line for line in lines if line.status == CONFIRMED]
@@ -102,7 +110,7 @@ async def export_command(ctx: Context, args: str) -> Reply:
     fmt = (rest.strip().lower().lstrip(".") or "xlsx").replace("excel", "xlsx")
     if fmt not in FORMATS:
         raise UserError(say_events("bad_format", text=clean(rest)[:20]))
-    event = await find_event(ctx, code)
+    event = await find_managed(ctx, code)
     assert event.id is not None
     minutes = ctx.settings.events.export_link_minutes
     token, _expires = await create_link(
