@@ -117,11 +117,13 @@ async def test_a_broadcast_reaches_only_the_officers_branch(union: Pipeline, db:
 async def test_members_are_shown_and_invited_to_what_they_may_join_only(
     union: Pipeline, db: Database
 ) -> None:
-    await make_member(db, "4", "男会员", branch="计算机学院分工会", gender="男", accounts=[("console", "man")])
+    await make_member(db, "4", "男会员", branch="计算机学院分工会", gender="男",
+                      accounts=[("console", "man")])
     await make_member(db, "5", "机关会员", branch="机关分工会", accounts=[("console", "clerk")])
     assert (await say(union, "u", CREATE + " 对象 全校女职工")).startswith("已发起活动 A2 ")
     lines = (await say(union, "man", "活动")).splitlines()
-    assert (lines[0], lines[2], len(lines)) == ("你可以报名的近期活动：", "发送「活动 编号」查看详情，例如：活动 A1", 3)
+    assert (lines[0], lines[2], len(lines)) == (
+        "你可以报名的近期活动：", "发送「活动 编号」查看详情，例如：活动 A1", 3)
     assert lines[1].startswith("A1 羽毛球赛｜") and lines[1].endswith("14:00｜体育馆｜剩 20 个名额")
     assert "A1" not in await say(union, "clerk", "活动")
     assert "A2 羽毛球赛" in await say(union, "clerk", "活动")
@@ -130,7 +132,8 @@ async def test_members_are_shown_and_invited_to_what_they_may_join_only(
     assert "报名请发送「报名 A2」" in await say(union, "clerk", "活动 A2")
     assert "只面向全校女职工" in await say(union, "man", "报名 A2")
     officer_list = await say(union, "jg", "活动")  # 机干部 is a woman of 机关: A2 only
-    assert "A1" not in officer_list and officer_list.endswith("（干部发送「活动 全部」可同时查看你管理的所有活动）")
+    assert "A1" not in officer_list
+    assert officer_list.endswith("（干部发送「活动 全部」可同时查看你管理的所有活动）")
     everything = await say(union, "u", "活动 全部")
     assert "14:00｜体育馆｜计算机学院分工会｜剩 20 个名额" in everything
     assert "A1" not in await say(union, "jg", "活动 全部")
