@@ -63,3 +63,17 @@ async def test_some_told_and_some_named(db: Database, people: People) -> None:
     declined = await say(pipeline, "of", f"不立案 {no(1)} 理由不充分")
     assert declined == (f"已将 {no(1)} 作不立案处理。已私信通知张三、李四。"
                         + NOBODY.format(n=1, names="陈代表"))
+
+
+async def test_refusals_name_the_real_state(db: Database, people: People) -> None:
+    pipeline = make_pipeline(db, proposal_settings())
+    await say(pipeline, "zs", FILE)
+    assert (await say(pipeline, "zs", f"撤回 {no(1)}")).startswith("已撤回提案")
+    assert await say(pipeline, "zs", f"撤回 {no(1)}") == f"{no(1)} 已经撤回了，无需再次撤回。"
+    assert (await say(pipeline, "of", f"不立案 {no(1)} 理由")).startswith(
+        f"{no(1)} 已由提案人撤回，不能再立案、不立案或转建议。")
+    assert (await say(pipeline, "ls", f"附议 {no(1)}")).startswith(f"{no(1)} 已由提案人撤回，已经不能附议了")
+    await say(pipeline, "zs", FILE)
+    await say(pipeline, "of", f"不立案 {no(2)} 理由不充分")
+    assert (await say(pipeline, "zs", f"撤回 {no(2)}")).startswith(
+        f"{no(2)} 已作不立案处理，提案委员会已经作出决定，不能再撤回了")
