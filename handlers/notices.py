@@ -10,7 +10,8 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.registry import Command, Registry
 from bot.render import say
-from models.chats import branch_tree, chat_by_id, subtree
+from bot.scope import require_reach
+from models.chats import chat_by_id
 from models.org import Branch, Role
 
 _BRANCH_BY_NAME = select(Branch).where(col(Branch.name) == bindparam("name"))
@@ -54,14 +55,11 @@ async def assign_chat_command(ctx: Context, args: str) -> str:
     branch = await ctx.session.scalar(_BRANCH_BY_NAME, {"name": name})
     if branch is None or branch.id is None:
         raise UserError(say("notices", "assign_unknown_branch", name=name))
-    assert ctx.member is not None
-    tree = await branch_tree(ctx.session)
-    if tree.get(ctx.member.branch_id, 0) is not None and branch.id not in subtree(
-        tree, ctx.member.branch_id
-    ):
-        raise UserError(say("notices", "assign_not_yours", name=name))
     chat = await chat_by_id(ctx.session, ctx.incoming.channel, ctx.incoming.chat_id)
     assert chat is not None  # the pipeline records every group chat that addresses the bot
+    if chat.branch_id is not None:  # a chat not yet assigned may be claimed
+        await require_reach(ctx, chat.branch_id, what="本群")
+    await require_reach(ctx, branch.id)
     before = chat.branch_id
     chat.branch_id = branch.id
     await ctx.audit("assign_chat", f"chat:{chat.id}", before={"branch_id": before},

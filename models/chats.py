@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from models.org import Branch, Chat
+from models.scope import branch_tree, reach_of, subtree
+
+__all__ = ["branch_tree", "chat_by_id", "group_chats_of", "subtree", "sync_robots"]
 
 GROUP_KINDS = ("group", "robot")
 
@@ -19,25 +22,6 @@ _GROUP_CHATS = (
 _CHAT = select(Chat).where(
     col(Chat.channel) == bindparam("channel"), col(Chat.chat_id) == bindparam("chat_id")
 )
-
-
-async def branch_tree(session: AsyncSession) -> dict[int, int | None]:
-    """Every branch id with its parent id (None for the whole union, 校工会)."""
-    rows = (await session.execute(_BRANCHES)).all()
-    return {int(row[0]): row[1] for row in rows}
-
-
-def subtree(tree: dict[int, int | None], root: int) -> set[int]:
-    """``root`` and every branch below it."""
-    found = {root}
-    changed = True
-    while changed:
-        changed = False
-        for branch, parent in tree.items():
-            if parent in found and branch not in found:
-                found.add(branch)
-                changed = True
-    return found
 
 
 async def all_group_chats(session: AsyncSession) -> list[Chat]:
@@ -52,12 +36,8 @@ async def group_chats_of(session: AsyncSession, branch_id: int) -> list[Chat]:
     also those not yet assigned to a branch; a branch's officers reach the chats of
     their branch and of the branches below it.
     """
-    tree = await branch_tree(session)
-    chats = await all_group_chats(session)
-    if tree.get(branch_id, 0) is None:
-        return chats
-    mine = subtree(tree, branch_id)
-    return [chat for chat in chats if chat.branch_id in mine]
+    reach = await reach_of(session, branch_id)
+    return [chat for chat in await session.scalars(_GROUP_CHATS) if reach.covers(chat.branch_id)]
 
 
 async def chat_by_id(session: AsyncSession, channel: str, chat_id: str) -> Chat | None:

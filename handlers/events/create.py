@@ -17,6 +17,7 @@ from bot import dialogs
 from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
+from bot.scope import require_reach
 from handlers.events.fields import (
     LABELS,
     REQUIRED,
@@ -36,7 +37,7 @@ from handlers.events.fields import (
     read_items,
 )
 from handlers.events.notify import tell_chats
-from handlers.events.text import refused, say_events, view
+from handlers.events.text import audience_what, refused, say_events, view
 from models.base import utcnow
 from models.events.admin import EventDraft, create_event, snapshot
 from models.events.tables import EventRefusal
@@ -142,6 +143,7 @@ async def draft_from(ctx: Context, items: dict[str, str]) -> EventDraft:
         )
     if "audience" in items:
         branch_id, gender = await parse_audience(ctx, items["audience"])
+        await require_reach(ctx, branch_id, what=audience_what(items["audience"]))
     else:
         branch_id, gender = await own_branch(ctx), None
     return EventDraft(

@@ -15,6 +15,8 @@ from typing import Any
 
 from bot.context import Context
 from bot.errors import UserError
+from bot.notify import Notified, member_names
+from bot.scope import require_reach
 from handlers.events.fields import (
     is_none,
     parse_audience,
@@ -29,18 +31,12 @@ from handlers.events.fields import (
     parse_title,
     read_items,
 )
-from handlers.events.notify import (
-    ChatReport,
-    names_of,
-    recall_outdated,
-    tell_chats,
-    tell_member,
-    tell_promoted,
-)
+from handlers.events.notify import ChatReport, recall_outdated, tell_chats, tell_members, tell_promoted
 from handlers.events.text import (
     EventView,
+    audience_what,
     clean,
-    find_event,
+    find_managed,
     refused,
     say_events,
     span,
@@ -108,8 +104,10 @@ async def modify_command(ctx: Context, args: str) -> str:
         raise UserError(say_events("unknown_words", text=head[:30], example=f"修改活动 {code} 名额 40"))
     if not items:
         raise UserError(say_events("modify_usage", code=code.upper()))
-    event = await find_event(ctx, code, lock=True)
+    event = await find_managed(ctx, code, lock=True)
     changes = await _changes(ctx, event, items)
+    if "audience" in items:
+        await require_reach(ctx, changes["audience_branch_id"], what=audience_what(items["audience"]))
     try:
         result = await modify_event(
             ctx.session, event=event, changes=changes, now=ctx.now, tz=ctx.tz, timing=timing(ctx)
@@ -124,26 +122,27 @@ async def modify_command(ctx: Context, args: str) -> str:
         recalled = await recall_outdated(ctx.session, event.code, moved_from=result.before["starts_at"])
         logger.info("event %s moved; %d queued reminder(s) of the old time recalled", event.code, recalled)
     shown = await view(ctx, event)
-    told, unreachable, report = await _tell_moved(ctx, event, shown, result)
-    promoted_names = await names_of(ctx, (p.member_id for p in result.promoted))
-    unreachable += await tell_promoted(ctx, event, result.promoted, {
+    told, report = await _tell_moved(ctx, event, shown, result)
+    promoted = await tell_promoted(ctx, event, result.promoted, {
         p.member_id: say_events("promoted_notice", v=shown, place=p.place, guests=p.guests)
         for p in result.promoted
     })
     labels = list(dict.fromkeys(CHANGE_LABELS[name] for name in result.changed))
+    names = await member_names(ctx.session, (p.member_id for p in result.promoted))
+    moved_told = len(told.reached)
+    told += promoted
     return say_events(
-        "modified", v=shown, changes=labels, told=told, report=report,
-        promoted=[promoted_names[p.member_id] for p in result.promoted],
-        unreachable=list(dict.fromkeys(unreachable)),
+        "modified", v=shown, changes=labels, told=moved_told, report=report,
+        promoted=[names[p.member_id] for p in result.promoted], unreachable=told.unreached,
     )
 
 
 async def _tell_moved(
     ctx: Context, event: Event, shown: EventView, result: Modification
-) -> tuple[int, list[str], ChatReport]:
+) -> tuple[Notified, ChatReport]:
     """Tell everyone signed up and the chats of a new time or place."""
     if not result.moved:
-        return 0, [], ChatReport()
+        return Notified(), ChatReport()
     assert event.id is not None
     before_start: datetime = result.before["starts_at"]
     values = {
@@ -152,19 +151,16 @@ async def _tell_moved(
         "time_changed": "starts_at" in result.changed or "ends_at" in result.changed,
         "place_changed": "place" in result.changed,
     }
-    notice = say_events("changed_notice", **values)
-    told, unreachable = 0, []
-    for person in await participants(ctx.session, event.id):
-        key = f"event:{event.code}:changed:{event.revision}:member:{person.member_id}"
-        if await tell_member(ctx, person.member_id, key=key, text=notice):
-            told += 1
-        else:
-            unreachable.append(person.name)
+    told = await tell_members(
+        ctx, [person.member_id for person in await participants(ctx.session, event.id)],
+        key=lambda member_id: f"event:{event.code}:changed:{event.revision}:member:{member_id}",
+        text=say_events("changed_notice", **values),
+    )
     report = await tell_chats(
         ctx, event, what=f"changed:{event.revision}",
         text=say_events("changed_announcement", **values),
     )
-    return told, unreachable, report
+    return told, report
 
 
 async def cancel_command(ctx: Context, args: str) -> str:
@@ -174,7 +170,7 @@ async def cancel_command(ctx: Context, args: str) -> str:
     reason = clean(rest) or None
     if reason is not None and len(reason) > REASON_MAX:
         raise UserError(say_events("cancel_reason_too_long", limit=REASON_MAX))
-    event = await find_event(ctx, code, lock=True)
+    event = await find_managed(ctx, code, lock=True)
     assert event.id is not None
     before = event.status
     try:
@@ -189,12 +185,11 @@ async def cancel_command(ctx: Context, args: str) -> str:
         after={"status": event.status, "reason": reason, "signed_up": len(people)},
     )
     shown = await view(ctx, event)
-    notice = say_events("cancelled_notice", v=shown, reason=reason)
-    unreachable = []
-    for person in people:
-        key = f"event:{event.code}:cancelled:member:{person.member_id}"
-        if not await tell_member(ctx, person.member_id, key=key, text=notice):
-            unreachable.append(person.name)
+    told = await tell_members(
+        ctx, [person.member_id for person in people],
+        key=lambda member_id: f"event:{event.code}:cancelled:member:{member_id}",
+        text=say_events("cancelled_notice", v=shown, reason=reason),
+    )
     report = await tell_chats(
         ctx, event, what="cancelled", text=say_events("cancelled_announcement", v=shown, reason=reason)
     )
@@ -202,5 +197,5 @@ async def cancel_command(ctx: Context, args: str) -> str:
                 event.code, len(people), recalled)
     return say_events(
         "event_cancelled_ok", v=shown, reason=reason, total=len(people),
-        told=len(people) - len(unreachable), report=report, unreachable=unreachable,
+        told=len(told.reached), report=report, unreachable=told.unreached,
     )

@@ -9,23 +9,21 @@ the officer; it never fails the command.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from bot.context import Context
 from bot.messages import Reply
-from bot.outbox.queue import Unreachable, notify_chat, notify_member, recall
+from bot.notify import Notified, notify_members
+from bot.outbox.queue import Unreachable, notify_chat, recall
 from bot.render import say
 from models.events.keys import reminder_prefix
 from models.events.queries import audience_chats
 from models.events.signups import Promotion
 from models.events.tables import Event
-from models.org import Member
 
 logger = logging.getLogger(__name__)
 
@@ -59,34 +57,25 @@ async def tell_chats(ctx: Context, event: Event, *, what: str, text: str) -> Cha
     return report
 
 
-async def tell_member(ctx: Context, member_id: int, *, key: str, text: str) -> bool:
-    """Queue a private message; False when the member has no account the bot can push to."""
-    target = await notify_member(
-        ctx.session, settings=ctx.settings, member_id=member_id, key=key, reply=Reply(text)
+async def tell_members(
+    ctx: Context, member_ids: Iterable[int], *, key: Callable[[int], str],
+    text: str | Mapping[int, str],
+) -> Notified:
+    """Queue private messages (``bot.notify``); who was reached and who not."""
+    return await notify_members(
+        ctx.session, settings=ctx.settings, member_ids=member_ids, key=key, text=text
     )
-    return target is not None
-
-
-async def names_of(ctx: Context, member_ids: Iterable[int]) -> dict[int, str]:
-    ids = list(member_ids)
-    if not ids:
-        return {}
-    rows = await ctx.session.execute(select(col(Member.id), col(Member.name)).where(col(Member.id).in_(ids)))
-    return {int(member_id): str(name) for member_id, name in rows.all()}
 
 
 async def tell_promoted(
     ctx: Context, event: Event, promoted: Iterable[Promotion], text_for: dict[int, str]
-) -> list[str]:
-    """Tell each promoted member privately; returns the names that could not be reached."""
-    unreachable = []
-    promotions = list(promoted)
-    names = await names_of(ctx, (p.member_id for p in promotions))
-    for promotion in promotions:
-        key = f"event:{event.code}:promoted:member:{promotion.member_id}:seq:{promotion.seq}"
-        if not await tell_member(ctx, promotion.member_id, key=key, text=text_for[promotion.member_id]):
-            unreachable.append(names.get(promotion.member_id, str(promotion.member_id)))
-    return unreachable
+) -> Notified:
+    """Tell each promoted member privately."""
+    seq = {p.member_id: p.seq for p in promoted}
+    return await tell_members(
+        ctx, seq, text=text_for,
+        key=lambda member_id: f"event:{event.code}:promoted:member:{member_id}:seq:{seq[member_id]}",
+    )
 
 
 async def recall_outdated(session: AsyncSession, code: str, *, moved_from: datetime | None = None) -> int:

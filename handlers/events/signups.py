@@ -212,12 +212,12 @@ async def _promoted(ctx: Context, event: Event, promoted: tuple[Promotion, ...])
     if not promoted:
         return ""
     shown = await view(ctx, event, with_audience=False)
-    unreachable = await tell_promoted(ctx, event, promoted, {
+    told = await tell_promoted(ctx, event, promoted, {
         p.member_id: say_events("promoted_notice", v=shown, place=p.place, guests=p.guests)
         for p in promoted
     })
-    if unreachable and ctx.is_group:
-        return "\n" + say_events("promoted_here", names=unreachable, code=event.code)
+    if told.unreached and ctx.is_group:
+        return "\n" + say_events("promoted_here", names=told.unreached, code=event.code)
     return ""
 
 

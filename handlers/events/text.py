@@ -14,6 +14,7 @@ from typing import Any
 from bot.context import Context
 from bot.errors import UserError
 from bot.render import say
+from bot.scope import require_reach
 from models.events.queries import branch_names, event_by_number
 from models.events.tables import Event, EventRefusal, Timing, closes_at, looks_like_code, parse_code, phase
 from models.events.tables import signup_deadline as deadline_of
@@ -64,6 +65,18 @@ def refused(ctx: Context, exc: EventRefusal, **extra: Any) -> UserError:
         for key, value in {**exc.values, **extra}.items()
     }
     return UserError(say_events(exc.reason, **values))
+
+
+def audience_what(text: str) -> str:
+    """How a denial names an audience an officer typed: ``报名对象「全校」``."""
+    return f"报名对象「{clean(text)[:30]}」"
+
+
+async def find_managed(ctx: Context, word: str, *, lock: bool = False) -> Event:
+    """The event a code names, when it is in the officer's reach (``bot.scope``)."""
+    event = await find_event(ctx, word, lock=lock)
+    await require_reach(ctx, event.audience_branch_id, what=f"{event.code}（{event.title}）")
+    return event
 
 
 def code_number(word: str) -> int:

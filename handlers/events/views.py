@@ -1,4 +1,7 @@
-"""Looking at events: 活动, 活动 <编号>, 名单, 导出 and 活动统计."""
+"""Looking at events: 活动, 活动 <编号>, 名单, 导出 and 活动统计.
+
+``活动`` lists what the member may join — the audience rule ``admits`` that 报名 applies;
+officers add ``全部`` to see also every event they manage."""
 
 from __future__ import annotations
 
@@ -9,7 +12,16 @@ from datetime import timedelta
 from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
-from handlers.events.text import EventView, clean, find_event, say_events, split_code, view
+from bot.scope import may_manage, reach
+from handlers.events.text import (
+    EventView,
+    clean,
+    find_event,
+    find_managed,
+    say_events,
+    split_code,
+    view,
+)
 from models.events.links import EVENT_ROSTER, FORMATS, create_link
 from models.events.queries import RosterLine, branch_names, current_events, roster, statuses
 from models.events.signups import standing_of
@@ -17,6 +29,7 @@ from models.events.stats import year_figures
 from models.events.tables import CONFIRMED, admits
 from models.org import Role
 
+ALL_WORDS = ("全部", "所有", "全部活动")
 _YEAR = re.compile(r"^([0-9]{4})\s*年?(?:度)?$")
 _RELATIVE_YEARS = {"今年": 0, "本年": 0, "本年度": 0, "去年": -1, "上年": -1, "上一年": -1, "前年": -2}
 
@@ -26,25 +39,34 @@ _RELATIVE_YEARS = {"今年": 0, "本年": 0, "本年度": 0, "去年": -1, "上�
 
 async def events_command(ctx: Context, args: str) -> str:
     code, _rest = split_code(args)
-    if code is None and args.strip():
+    everything = clean(args) in ALL_WORDS
+    if everything and not ctx.has_role(Role.OFFICER):
+        raise UserError(say_events("list_all_officers_only"))
+    if code is None and args.strip() and not everything:
         raise UserError(say_events("bad_code", text=clean(args)[:20]))
     if code is not None:
         return await _detail(ctx, code)
-    return await _listing(ctx)
+    return await _listing(ctx, everything=everything)
 
 
-async def _listing(ctx: Context) -> str:
+async def _listing(ctx: Context, *, everything: bool) -> str:
+    """The events the member may join; with ``everything``, also those the officer manages."""
     assert ctx.member is not None
-    events = await current_events(ctx.session, now=ctx.now, tz=ctx.tz)
-    if not ctx.has_role(Role.OFFICER):
-        events = [e for e in events if admits(e, ctx.member.branch_id, ctx.member.gender)]
+    member = ctx.member
+    mine_to_manage = await reach(ctx) if everything else None
+    events = [
+        e for e in await current_events(ctx.session, now=ctx.now, tz=ctx.tz)
+        if admits(e, member.branch_id, member.gender)
+        or (mine_to_manage is not None and mine_to_manage.covers(e.audience_branch_id))
+    ]
     ids = [e.id for e in events if e.id is not None]
     mine = await statuses(ctx.session, ctx.member.id or 0, ids)
     names = await branch_names(ctx.session)
     items = [
         (await view(ctx, e, names), mine.get(e.id or 0)) for e in events
     ]
-    return say_events("event_list", items=items)
+    return say_events("event_list", items=items, everything=everything,
+                      officer=ctx.has_role(Role.OFFICER))
 
 
 async def _detail(ctx: Context, code: str) -> str:
@@ -53,7 +75,10 @@ async def _detail(ctx: Context, code: str) -> str:
     assert event.id is not None
     shown = await view(ctx, event)
     mine = await standing_of(ctx.session, event.id, ctx.member.id or 0)
-    return say_events("event_detail", v=shown, mine=mine, officer=ctx.has_role(Role.OFFICER))
+    return say_events(
+        "event_detail", v=shown, mine=mine, officer=await may_manage(ctx, event.audience_branch_id),
+        eligible=admits(event, ctx.member.branch_id, ctx.member.gender),
+    )
 
 
 # ---------------------------------------------------------------- 名单
@@ -70,7 +95,7 @@ async def roster_command(ctx: Context, args: str) -> str:
     code, _rest = split_code(args)
     if code is None:
         raise UserError(say_events("bad_code", text=clean(args)[:20] or "（空）"))
-    event = await find_event(ctx, code)
+    event = await find_managed(ctx, code)
     assert event.id is not None
     lines = await roster(ctx.session, event.id)
     confirmed = [line for line in lines if line.status == CONFIRMED]
@@ -102,7 +127,7 @@ async def export_command(ctx: Context, args: str) -> Reply:
     fmt = (rest.strip().lower().lstrip(".") or "xlsx").replace("excel", "xlsx")
     if fmt not in FORMATS:
         raise UserError(say_events("bad_format", text=clean(rest)[:20]))
-    event = await find_event(ctx, code)
+    event = await find_managed(ctx, code)
     assert event.id is not None
     minutes = ctx.settings.events.export_link_minutes
     token, _expires = await create_link(

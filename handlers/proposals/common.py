@@ -17,7 +17,7 @@ from typing import Any
 from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
-from bot.outbox.queue import notify_member
+from bot.notify import Notified, notify_members
 from bot.registry import Handler
 from bot.render import say
 from models.proposals.flow import Change, Policy, Refused
@@ -166,23 +166,13 @@ async def record(ctx: Context, change: Change, **extra: Any) -> None:
 
 async def tell(
     ctx: Context, member_ids: Iterable[int], key: str, macro: str, **values: Any
-) -> int:
+) -> Notified:
     """Queue a private notice to each member (not the sender); the key names the event.
 
-    Returns how many could be reached; the others see the news when they next ask.
+    Returns who was reached and who has no account the bot can push to (``bot.notify``).
     """
-    sent = 0
-    sender = ctx.member.id if ctx.member else None
-    text = say(T, macro, **values)
-    for member_id in dict.fromkeys(member_ids):
-        if member_id == sender:
-            continue
-        target = await notify_member(
-            ctx.session, settings=ctx.settings, member_id=member_id,
-            key=f"{key}:member:{member_id}", reply=Reply(text),
-        )
-        if target is None:
-            logger.info("no reachable account for member %s (%s)", member_id, key)
-        else:
-            sent += 1
-    return sent
+    return await notify_members(
+        ctx.session, settings=ctx.settings, member_ids=member_ids,
+        key=lambda member_id: f"{key}:member:{member_id}", text=say(T, macro, **values),
+        skip=ctx.member.id if ctx.member else None,
+    )

@@ -174,15 +174,15 @@ async def accept_command(ctx: Context, args: str) -> str:
     values = {"number": number, "title": proposal.title, "lead": lead, "helpers": helpers,
               "deadline": day_text(deadline)}
     people = [proposal.proposer_id, *await cosigner_ids(ctx.session, proposal.id or 0)]
-    await tell(ctx, people, f"proposal:{number}:accepted", "n_accepted", **values)
+    told = await tell(ctx, people, f"proposal:{number}:accepted", "n_accepted", **values)
     unstaffed = []
     for department in (lead, *helpers):
         handlers = await handler_ids(ctx.session, [department])
         if not handlers:
             unstaffed.append(department)
-        await tell(ctx, handlers, f"proposal:{number}:assigned", "n_assigned",
-                   department=department, is_lead=department == lead, **values)
-    return say(T, "accepted", unstaffed=unstaffed, **values)
+        told += await tell(ctx, handlers, f"proposal:{number}:assigned", "n_assigned",
+                           department=department, is_lead=department == lead, **values)
+    return say(T, "accepted", unstaffed=unstaffed, told=told, **values)
 
 
 # ---------------------------------------------------------------- 不立案 and 转建议
@@ -201,9 +201,9 @@ async def _decline(ctx: Context, args: str, to: Status, command: str) -> str:
     await record(ctx, change)
     converted = to is Status.CONVERTED
     people = [proposal.proposer_id, *await cosigner_ids(ctx.session, proposal.id or 0)]
-    await tell(ctx, people, f"proposal:{number}:{change.kind}", "n_declined",
-               number=number, title=proposal.title, converted=converted, note=note)
-    return say(T, "declined", number=number, converted=converted)
+    told = await tell(ctx, people, f"proposal:{number}:{change.kind}", "n_declined",
+                      number=number, title=proposal.title, converted=converted, note=note)
+    return say(T, "declined", number=number, converted=converted, told=told)
 
 
 async def reject_command(ctx: Context, args: str) -> str:
@@ -247,8 +247,8 @@ async def reply_command(ctx: Context, args: str) -> str:
     values = {"number": number, "title": proposal.title, "department": department,
               "lead": change.data["lead"], "outcome": OUTCOME_WORDS[word].label, "revised": revised}
     key = f"proposal:{number}:reply:{change.data['reply_id']}:v{change.data['revision']}"
-    await tell(ctx, [proposal.proposer_id], key, "n_replied", content=content, **values)
-    return say(T, "replied", **values)
+    told = await tell(ctx, [proposal.proposer_id], key, "n_replied", content=content, **values)
+    return say(T, "replied", told=told, **values)
 
 
 # ---------------------------------------------------------------- 评价

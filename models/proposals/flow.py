@@ -101,7 +101,8 @@ def _status(proposal: Proposal) -> Status:
 
 
 def _refuse_status(code: str, proposal: Proposal, **values: Any) -> Refused:
-    return Refused(code, number=proposal.number, status=_status(proposal).label, **values)
+    state = _status(proposal)
+    return Refused(code, number=proposal.number, status=state.label, state=state.value, **values)
 
 
 # ---------------------------------------------------------------- lookups

@@ -128,7 +128,9 @@ async def test_create_in_one_message_announces_to_the_branch_chats(
 async def test_whole_union_event_for_women_reaches_every_group_chat(
     pipeline: Pipeline, db: Database, people: dict[str, Member]
 ) -> None:
-    answer = await say(pipeline, "q0", CREATE + " 对象 全校女职工", chat_type="group",
+    await make_member(db, "10090", "陈主席", branch="示范大学工会", roles=[Role.OFFICER],
+                      accounts=[("onebot", "q9")])  # whole-union events are the 校工会's
+    answer = await say(pipeline, "q9", CREATE + " 对象 全校女职工", chat_type="group",
                        channel="onebot", chat_id="g-cs")
     assert "对象：全校女职工" in answer
     assert "已在 2 个群发出通知：机关教职工群、全校教职工群。" in answer  # not again in this chat
@@ -416,11 +418,13 @@ async def test_bad_input_gets_one_sentence_and_changes_nothing(
 async def test_with_no_chat_of_the_audience_the_officer_is_told(
     pipeline: Pipeline, db: Database, people: dict[str, Member]
 ) -> None:
-    answer = await say(pipeline, "officer", CREATE + " 对象 机关分工会")
+    await make_member(db, "10090", "陈主席", branch="示范大学工会", roles=[Role.OFFICER],
+                      accounts=[("console", "chen")])
+    answer = await say(pipeline, "chen", CREATE + " 对象 机关分工会")
     assert answer.endswith("已在 1 个群发出通知：机关教职工群。")
     async with db.write() as session:
         await session.execute(update(Chat).values(branch_id=None))
-    answer = await say(pipeline, "officer", CREATE + " 对象 机关分工会")
+    answer = await say(pipeline, "chen", CREATE + " 对象 机关分工会")
     assert answer.endswith("还没有属于这个范围的群登记在机器人里，请把报名方式转告大家。")
     assert answer.startswith("已发起活动 A2 ")
 

@@ -116,7 +116,8 @@ async def test_assigning_a_group_chat_to_a_branch(db: Database) -> None:
     ok = await pipeline.handle(message("本群归属 计算机学院分工会", sender="9002", **group))  # type: ignore[arg-type]
     assert ok is not None and ok.text == "好的，本群已登记到计算机学院分工会，今后该分工会的广播会发到这里。"
     not_mine = await pipeline.handle(message("本群归属 外国语学院分工会", sender="9002", **group))  # type: ignore[arg-type]
-    assert not_mine is not None and "只能把群登记到自己所在的分工会" in not_mine.text
+    assert not_mine is not None and not_mine.text.startswith(
+        "外国语学院分工会不在你的管理范围内，你是计算机学院分工会的干部，只能管理本分工会的事务。")
     unknown = await pipeline.handle(message("本群归属 火星分工会", sender="9002", **group))  # type: ignore[arg-type]
     assert unknown is not None and "没有找到名为「火星分工会」的分工会" in unknown.text
     private = await pipeline.handle(message("本群归属 计算机学院分工会", sender="9002", channel="onebot"))

@@ -68,7 +68,7 @@ async def test_lifecycle_from_filing_to_closing(pipeline: Pipeline, db: Database
                                        "31")
     assert answer == (
         f"{no(1)}《关于延长食堂晚餐供应时间的提案》已立案：主办 后勤管理处，协办 人事处、教务处，"
-        f"答复期限 {YEAR + 1}-01-31。已通知提案人、附议人和承办人。"
+        f"答复期限 {YEAR + 1}-01-31。已私信通知张三、李四、王五、孙八、周九、吴十（共 6 人）。"
     )
     accepted = await proposal(db, no(1))
     assert (accepted.status, accepted.lead_department, accepted.deadline) == (
@@ -80,7 +80,7 @@ async def test_lifecycle_from_filing_to_closing(pipeline: Pipeline, db: Database
     assert (await proposal(db, no(1))).status == "accepted"  # an opinion is not the reply
     answer = await say(pipeline, "hq", f"答复 {no(1)} 采纳：自12月1日起晚餐供应延长至19:30")
     assert answer == (
-        f"已提交后勤管理处对 {no(1)}《关于延长食堂晚餐供应时间的提案》的答复（采纳），并通知了提案人。"
+        f"已提交后勤管理处对 {no(1)}《关于延长食堂晚餐供应时间的提案》的答复（采纳）。已私信通知张三。"
         f"提案人评价之前，再发一次「答复 {no(1)} …」可以修改。"
     )
     assert (await proposal(db, no(1))).status == "replied"
@@ -220,9 +220,9 @@ async def test_not_accepted_and_converted_tell_proposer_and_cosigners(
     await say(pipeline, "zs", "提案 标题：关于给每位教师配笔记本电脑的提案 理由：电脑太旧 建议：统一采购")
     await say(pipeline, "ls", f"附议 {no(2)}")
     answer = await say(pipeline, "of", f"不立案 {no(1)} 附议人数不足")
-    assert answer == f"已将 {no(1)} 作不立案处理，并通知了提案人和附议人。"
+    assert answer == f"已将 {no(1)} 作不立案处理。已私信通知张三。"
     answer = await say(pipeline, "of2", f"转建议 {no(2)} 理由：属于个人需求，转有关部门参考")
-    assert answer == f"已将 {no(2)} 转为意见建议处理，并通知了提案人和附议人。"
+    assert answer == f"已将 {no(2)} 转为意见建议处理。已私信通知张三、李四。"
     first, second = await proposal(db, no(1)), await proposal(db, no(2))
     assert (first.status, first.decision_note) == ("rejected", "附议人数不足")
     assert (second.status, second.decision_note) == ("converted", "属于个人需求，转有关部门参考")

@@ -218,7 +218,7 @@ async def test_two_officers_deciding_at_once_one_wins(db: Database) -> None:
         assert len(winners) == 1, (first, second)
         status = (await proposal(db, number)).status
         assert status == ("accepted" if winners[0] == first else "rejected")
-        assert f"{number} 现在是「{'办理中' if status == 'accepted' else '不立案'}」" in (
+        assert f"{number} {'现在是「办理中」' if status == 'accepted' else '已作不立案处理'}" in (
             second if winners[0] == first else first
         )
     async with db.read() as session:

@@ -289,8 +289,8 @@ async def test_no_reminder_is_caught_up_once_the_event_has_begun(db: Database) -
 
 
 async def officer_says(db: Database, words: str, *, at: datetime, monkeypatch: pytest.MonkeyPatch) -> str:
-    """What a new officer, 王干部, is answered at ``at``, through the whole pipeline."""
-    await make_member(db, "10009", "王干部", birth_date=None, roles=[Role.OFFICER],
+    """What a new officer of the whole union, 王干部, is answered at ``at``, through the whole pipeline."""
+    await make_member(db, "10009", "王干部", birth_date=None, roles=[Role.OFFICER], branch="示范大学工会",
                       accounts=[("console", "officer")])
     monkeypatch.setattr("bot.pipeline.utcnow", lambda: at)
     pipeline = Pipeline(db=db, settings=settings_with(), registry=build_registry(), metrics=Metrics())
