@@ -58,8 +58,8 @@ _END_OF_DAY = time(23, 59)
 class FieldError(UserError):
     """An item of an event that cannot be used; ``key`` names the item (``"time"``…)."""
 
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, key: str, message: str, answers: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message, answers=answers)
         self.key = key
 
 
@@ -68,7 +68,7 @@ def _fail(key: str, macro: str, **values: Any) -> FieldError:
 
 
 def _as_field_error(key: str, exc: UserError) -> FieldError:
-    return FieldError(key, exc.message)
+    return FieldError(key, exc.message, exc.answers)
 
 
 def read_items(text: str) -> tuple[str, dict[str, str]]:
