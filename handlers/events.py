@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from bot.args import parse_count, parse_pairs, split_args
+from bot.args import parse_count, parse_pairs
 from bot.context import Context
 from bot.errors import UserError
 from bot.registry import Command, Registry
 from handlers.event_create import CREATE_DIALOG, create_command
-from handlers.event_fields import is_none
+from handlers.event_fields import is_none, read_answer
 from handlers.event_manage import cancel_command, modify_command
 from handlers.event_notify import tell_promoted
 from handlers.event_text import (
@@ -155,10 +155,10 @@ def read_signup(
     note_parts = [clean(head)]
     answers: dict[str, str] = {}
     for name in fields:
-        words = split_args(pairs.pop(name, ""))
-        if words:  # the answer is one word (quote it if it has spaces); more is a note
-            answers[name] = clean(words[0])
-            note_parts.append(" ".join(words[1:]))
+        answer, more = read_answer(name, pairs.pop(name, ""), event.code)
+        if answer:
+            answers[name] = answer
+            note_parts.append(more)
         if len(answers.get(name, "")) > ANSWER_MAX:
             raise UserError(say_events("answer_too_long", name=name, limit=ANSWER_MAX))
     note_parts.append(clean(pairs.pop("备注", "")))

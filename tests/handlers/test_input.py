@@ -3,6 +3,7 @@ Chinese punctuation, missing arguments, guessed words, interrupted dialogs."""
 
 from __future__ import annotations
 
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.pipeline import Pipeline
 from models.db import Database
-from models.events import Event
+from models.events import Event, Signup
 from models.org import Account, Member, Role
 from models.proposals import Proposal
 from models.records import DialogState
@@ -99,6 +100,45 @@ async def test_an_english_word_is_not_cut_out_of_a_longer_one(
     pipeline: Pipeline, officer: Member
 ) -> None:
     assert (await say(pipeline, "zhang", "helpme")).startswith("没看懂「helpme」")
+
+
+# ---------------------------------------------------------------- 6. telephone numbers
+
+WITH_PHONE = "发起活动 文化衫领取 时间 下周六 10:00 地点 工会 名额 30 填写 尺码、联系电话"
+
+
+@pytest.mark.parametrize(("words", "phone", "note"), [
+    ("报名 A1 尺码 L 联系电话 138 0000 0002", "13800000002", None),
+    ("报名 A1 尺码 L 联系电话 138-0000-0002 晚到", "138-0000-0002", "晚到"),
+    ("报名 A1 联系电话 0571-8888 1234 尺码 L", "0571-88881234", None),
+    ("报名 A1 尺码 L 联系电话 13800000002 备注 素食", "13800000002", "素食"),
+])
+async def test_telephone_numbers_in_groups_are_kept_whole(
+    pipeline: Pipeline, db: Database, officer: Member, words: str, phone: str, note: str | None
+) -> None:
+    await say(pipeline, "officer", WITH_PHONE)
+    assert (await say(pipeline, "zhang", words)).startswith("报名成功！A1 文化衫领取")
+    async with db.read() as session:
+        signup = await session.scalar(select(Signup))
+    assert signup is not None
+    assert (json.loads(signup.answers or "{}"), signup.note) == ({"尺码": "L", "联系电话": phone}, note)
+
+
+@pytest.mark.parametrize(("words", "echo"), [
+    ("报名 A1 尺码 L 联系电话 138 0000", "138 0000"),
+    ("报名 A1 尺码 L 联系电话 138", "138"),
+    ("报名 A1 尺码 L 联系电话 找我同事", "找我同事"),
+])
+async def test_an_unclear_number_is_asked_about_and_nothing_stored(
+    pipeline: Pipeline, db: Database, officer: Member, words: str, echo: str
+) -> None:
+    await say(pipeline, "officer", WITH_PHONE)
+    assert await say(pipeline, "zhang", words) == (
+        f"「联系电话」写的「{echo}」看不出是不是完整的号码（号码后面的内容会当作备注）。"
+        "请把号码连着写，例如：报名 A1 联系电话 13800000000"
+    )
+    async with db.read() as session:
+        assert await session.scalar(select(Signup)) is None
 
 
 # ---------------------------------------------------------------- 7. missing arguments
