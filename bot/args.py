@@ -193,13 +193,19 @@ _WEEKDAY_RE = re.compile(
 _PAST_GRACE = timedelta(days=60)
 
 
-def _calendar_day(year: int, month: int, day: int, text: str) -> date:
+def _example(today: date) -> dict[str, str]:
+    """A good date to show in a refusal: three weeks ahead of ``today``, never a past one."""
+    day = today + timedelta(days=21)
+    return {"iso": day.isoformat(), "md": f"{day.month}月{day.day}日"}
+
+
+def _calendar_day(year: int, month: int, day: int, text: str, today: date) -> date:
     if year < 2000 or year > 2100:
-        raise _fail("year_out_of_range", text=shown(text))
+        raise _fail("year_out_of_range", text=shown(text), example=_example(today))
     try:
         return date(year, month, day)
     except ValueError:
-        raise _fail("no_such_day", text=shown(text)) from None
+        raise _fail("no_such_day", text=shown(text), example=_example(today)) from None
 
 
 def _yearless_day(month: int | None, day: int | None, today: date, text: str) -> date:
@@ -211,7 +217,7 @@ def _yearless_day(month: int | None, day: int | None, today: date, text: str) ->
             continue
         if candidate >= today - _PAST_GRACE:
             return candidate
-    raise _fail("no_such_day", text=shown(text))
+    raise _fail("no_such_day", text=shown(text), example=_example(today))
 
 
 def _weekday(rel: str | None, weekday: int, today: date) -> tuple[date, bool]:
@@ -227,7 +233,7 @@ def _date_prefix(text: str, today: date) -> tuple[date | None, bool, str, str]:
     day: date | None = None
     roll = False
     if match := _YMD_RE.match(text):
-        day = _calendar_day(int(match["y"]), int(match["m"]), int(match["d"]), text)
+        day = _calendar_day(int(match["y"]), int(match["m"]), int(match["d"]), text, today)
     elif match := _MD_RE.match(text) or _MD_CN_RE.match(text):
         day = _yearless_day(_small_number(match["m"]), _small_number(match["d"]), today, text)
     elif match := _RELATIVE_RE.match(text):
@@ -273,10 +279,12 @@ def _with_period(period: str | None, hour: int) -> int | None:
     return hour + 12
 
 
-def _clock(text: str, whole: str, day_text: str) -> time:
+def _clock(text: str, whole: str, day_text: str, today: date) -> time:
     match = _TIME_RE.fullmatch(text)
+    if match is None and day_text:
+        raise _fail("bad_time", text=shown(whole))
     if match is None:
-        raise _fail("bad_time" if day_text else "bad_date", text=shown(whole))
+        raise _fail("bad_date", text=shown(whole), example=_example(today))
     hour = _small_number(match["h24"] or match["h"])
     minute = 30 if match["half"] else _small_number(match["m24"] or match["m"] or "0")
     if hour is None or minute is None:
@@ -324,18 +332,18 @@ def parse_when(
     local_now = now.astimezone(tz)
     day, roll, day_text, rest = _date_prefix(raw, local_now.date())
     if rest:
-        clock = _clock(rest, raw, day_text)
+        clock = _clock(rest, text, day_text, local_now.date())
     elif day is None:
-        raise _fail("bad_date", text=shown(text))
+        raise _fail("bad_date", text=shown(text), example=_example(local_now.date()))
     elif default_time is None:
-        raise _fail("missing_time", text=shown(raw))
+        raise _fail("missing_time", text=shown(text))
     else:
         clock = default_time.replace(tzinfo=None)
     when = datetime.combine(day or local_now.date(), clock, tzinfo=tz)
     if roll and when < local_now:
         when += timedelta(days=7)
     if when < local_now and not allow_past:
-        raise _fail("past_time", text=shown(raw))
+        raise _fail("past_time", text=shown(text))
     return when
 
 
@@ -345,7 +353,7 @@ def parse_day(text: str, *, now: datetime, tz: ZoneInfo, allow_past: bool = Fals
     today = now.astimezone(tz).date()
     day, _roll, _day_text, rest = _date_prefix(raw, today)
     if day is None or rest:
-        raise _fail("bad_day", text=shown(text))
+        raise _fail("bad_day", text=shown(text), example=_example(today))
     if day < today and not allow_past:
-        raise _fail("past_day", text=shown(raw))
+        raise _fail("past_day", text=shown(text))
     return day

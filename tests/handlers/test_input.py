@@ -4,11 +4,14 @@ Chinese punctuation, missing arguments, guessed words, interrupted dialogs."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.args import parse_day, parse_when
+from bot.errors import UserError
 from bot.pipeline import Pipeline
 from models.db import Database
 from models.events import Event, Signup
@@ -233,3 +236,29 @@ async def _first_number(db: Database) -> str:
         found = await session.scalar(select(Proposal.number))
     assert found is not None
     return found
+
+
+# ---------------------------------------------------------------- 9. examples that fit
+
+
+def test_date_examples_lie_ahead_of_the_clock() -> None:
+    now = datetime(2027, 6, 1, 4, 0, tzinfo=UTC)
+    with pytest.raises(UserError) as bad:
+        parse_when("45号", now=now, tz=TZ)
+    assert bad.value.message == (
+        "日期看不懂：「45号」。请写成 2027-06-22 14:00、6月22日 14:00、明天 14:00 或 下周六 下午2点"
+        " 这样的形式。"
+    )
+    with pytest.raises(UserError) as no_day:
+        parse_day("2027-02-30", now=now, tz=TZ)
+    assert "例如 2027-06-22 或 6月22日" in no_day.value.message
+
+
+def test_echoed_input_is_what_was_typed_and_a_cut_says_so() -> None:
+    now = datetime(2027, 6, 1, 4, 0, tzinfo=UTC)
+    with pytest.raises(UserError) as late:
+        parse_when("今晚 吃饭", now=now, tz=TZ)
+    assert late.value.message.startswith("时间看不懂：「今晚 吃饭」")
+    with pytest.raises(UserError) as long:
+        parse_when("明天 " + "很晚" * 20, now=now, tz=TZ)
+    assert long.value.message.startswith("时间看不懂：「明天 " + "很晚" * 13 + "…」。")
