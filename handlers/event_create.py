@@ -124,12 +124,12 @@ async def create_command(ctx: Context, args: str) -> Reply | str:
     values, error = _prefilled(items)
     if not missing:  # a complete command is not asked for more
         values.setdefault("extras", {})
-    if error is not None and not error.answers:
-        raise error
-    if error is not None:  # a question (上午还是下午？) is answered in the dialog
+    if error is not None and error.answers:  # a question (上午还是下午？) is answered in the dialog
         return await ask_again(ctx, values, error)
     if not missing:
         return await _create_or_ask(ctx, items, values)
+    if error is not None:
+        raise error
     return await dialogs.start(ctx, CREATE_DIALOG, values)
 
 
