@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
 from bot.render import say
+from bot.text import shown
 
 # ---------------------------------------------------------------- helpers
 
@@ -30,23 +31,19 @@ def _fail(macro: str, **values: Any) -> UserError:
     return UserError(say("args", macro, **values))
 
 
-def _shown(text: str, limit: int = 30) -> str:
-    """The user's text as quoted back in a reply: one line, not too long."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 # ---------------------------------------------------------------- words
 
+_SEPARATORS = frozenset(",，、;；")
 _QUOTES = {'"': '"', "“": "”", "「": "」", "'": "'", "‘": "’"}
 
 
 def split_args(text: str) -> list[str]:
-    """Split on white space (U+3000 too), keeping quoted pieces together, quotes removed.
+    """Split on white space (U+3000 too) and on the commas people type instead
+    (``，、；``), keeping quoted pieces together, quotes removed.
 
     A quote only opens at the start of a word, so apostrophes inside words (``I'm``)
     stay as they are; ``"a b"c`` gives ``a bc``.
@@ -62,7 +59,7 @@ def split_args(text: str) -> list[str]:
                 closing = None
             else:
                 current.append(ch)
-        elif ch.isspace():
+        elif ch.isspace() or ch in _SEPARATORS:
             if in_word:
                 words.append("".join(current))
                 current, in_word = [], False
@@ -158,17 +155,17 @@ def parse_count(text: str, *, minimum: int = 0, maximum: int = 10_000) -> int:
     raw = _normalise(text)
     match = _COUNT_RE.fullmatch(raw)
     if match is None:
-        raise _fail("bad_count", text=_shown(text))
+        raise _fail("bad_count", text=shown(text))
     sign, number = match.groups()
     if number.isascii():  # digits; an absurdly long string is simply out of range
         value = int(number) if len(number) <= _MAX_DIGITS else None
     elif (value := _small_number(number)) is None:
-        raise _fail("bad_count", text=_shown(text))
+        raise _fail("bad_count", text=shown(text))
     if value is None or sign == "-" or not minimum <= value <= maximum:
         example = min(max(3, minimum), maximum)
         raise _fail(
             "count_out_of_range",
-            text=_shown(text),
+            text=shown(text),
             minimum=minimum,
             maximum=maximum,
             example=example,
@@ -196,13 +193,19 @@ _WEEKDAY_RE = re.compile(
 _PAST_GRACE = timedelta(days=60)
 
 
-def _calendar_day(year: int, month: int, day: int, text: str) -> date:
+def _example(today: date) -> dict[str, str]:
+    """A good date to show in a refusal: three weeks ahead of ``today``, never a past one."""
+    day = today + timedelta(days=21)
+    return {"iso": day.isoformat(), "md": f"{day.month}月{day.day}日"}
+
+
+def _calendar_day(year: int, month: int, day: int, text: str, today: date) -> date:
     if year < 2000 or year > 2100:
-        raise _fail("year_out_of_range", text=_shown(text))
+        raise _fail("year_out_of_range", text=shown(text), example=_example(today))
     try:
         return date(year, month, day)
     except ValueError:
-        raise _fail("no_such_day", text=_shown(text)) from None
+        raise _fail("no_such_day", text=shown(text), example=_example(today)) from None
 
 
 def _yearless_day(month: int | None, day: int | None, today: date, text: str) -> date:
@@ -214,7 +217,7 @@ def _yearless_day(month: int | None, day: int | None, today: date, text: str) ->
             continue
         if candidate >= today - _PAST_GRACE:
             return candidate
-    raise _fail("no_such_day", text=_shown(text))
+    raise _fail("no_such_day", text=shown(text), example=_example(today))
 
 
 def _weekday(rel: str | None, weekday: int, today: date) -> tuple[date, bool]:
@@ -230,7 +233,7 @@ def _date_prefix(text: str, today: date) -> tuple[date | None, bool, str, str]:
     day: date | None = None
     roll = False
     if match := _YMD_RE.match(text):
-        day = _calendar_day(int(match["y"]), int(match["m"]), int(match["d"]), text)
+        day = _calendar_day(int(match["y"]), int(match["m"]), int(match["d"]), text, today)
     elif match := _MD_RE.match(text) or _MD_CN_RE.match(text):
         day = _yearless_day(_small_number(match["m"]), _small_number(match["d"]), today, text)
     elif match := _RELATIVE_RE.match(text):
@@ -253,6 +256,9 @@ _TIME_RE = re.compile(
     rf"|(?P<h>{_NUM})\s*[点时]\s*(?:(?P<half>半)|(?P<m>{_NUM})\s*分?|整|钟)?)"
 )
 
+_PERIOD_ONLY = rf"(?:{_PERIOD})"
+_CLOCK_ONLY = rf"(?:{_PERIOD})?\s*(?:[0-9]{{1,2}}:[0-9]{{2}}|(?:{_NUM})\s*[点时].{{0,4}})"
+
 
 def _with_period(period: str | None, hour: int) -> int | None:
     """24-hour hour for ``下午2点`` etc.; None when the period and hour do not fit."""
@@ -273,24 +279,28 @@ def _with_period(period: str | None, hour: int) -> int | None:
     return hour + 12
 
 
-def _clock(text: str, whole: str, day_text: str) -> time:
+def _clock(text: str, whole: str, day_text: str, today: date) -> time:
     match = _TIME_RE.fullmatch(text)
+    if match is None and day_text:
+        raise _fail("bad_time", text=shown(whole))
     if match is None:
-        raise _fail("bad_time" if day_text else "bad_date", text=_shown(whole))
+        raise _fail("bad_date", text=shown(whole), example=_example(today))
     hour = _small_number(match["h24"] or match["h"])
     minute = 30 if match["half"] else _small_number(match["m24"] or match["m"] or "0")
     if hour is None or minute is None:
-        raise _fail("bad_time", text=_shown(whole))
+        raise _fail("bad_time", text=shown(whole))
     if hour >= 24 or minute >= 60:
-        raise _fail("no_such_time", text=_shown(whole))
+        raise _fail("no_such_time", text=shown(whole))
     period = match["period"]
     zero_padded = match["h24"] is not None and len(match["h24"]) == 2
     if period is None and 1 <= hour <= 6 and not zero_padded:
         day = f"{day_text} " if day_text else ""
-        raise _fail("ambiguous_hour", text=_shown(whole), day=day, hour=hour)
+        error = _fail("ambiguous_hour", text=shown(whole), day=day, hour=hour)
+        error.answers = ((_PERIOD_ONLY, f"{day}{{}}{text}"), (_CLOCK_ONLY, f"{day}{{}}"))
+        raise error
     full_hour = _with_period(period, hour)
     if full_hour is None:
-        raise _fail("bad_time", text=_shown(whole))
+        raise _fail("bad_time", text=shown(whole))
     return time(full_hour, minute)
 
 
@@ -322,18 +332,18 @@ def parse_when(
     local_now = now.astimezone(tz)
     day, roll, day_text, rest = _date_prefix(raw, local_now.date())
     if rest:
-        clock = _clock(rest, raw, day_text)
+        clock = _clock(rest, text, day_text, local_now.date())
     elif day is None:
-        raise _fail("bad_date", text=_shown(text))
+        raise _fail("bad_date", text=shown(text), example=_example(local_now.date()))
     elif default_time is None:
-        raise _fail("missing_time", text=_shown(raw))
+        raise _fail("missing_time", text=shown(text))
     else:
         clock = default_time.replace(tzinfo=None)
     when = datetime.combine(day or local_now.date(), clock, tzinfo=tz)
     if roll and when < local_now:
         when += timedelta(days=7)
     if when < local_now and not allow_past:
-        raise _fail("past_time", text=_shown(raw))
+        raise _fail("past_time", text=shown(text))
     return when
 
 
@@ -343,7 +353,7 @@ def parse_day(text: str, *, now: datetime, tz: ZoneInfo, allow_past: bool = Fals
     today = now.astimezone(tz).date()
     day, _roll, _day_text, rest = _date_prefix(raw, today)
     if day is None or rest:
-        raise _fail("bad_day", text=_shown(text))
+        raise _fail("bad_day", text=shown(text), example=_example(today))
     if day < today and not allow_past:
-        raise _fail("past_day", text=_shown(raw))
+        raise _fail("past_day", text=shown(text))
     return day

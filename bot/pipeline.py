@@ -25,18 +25,19 @@ from sqlmodel import col, select
 from bot import dialogs
 from bot.config import Settings
 from bot.context import Context
+from bot.dialogs import Dialog
 from bot.errors import PermissionDenied, UserError
 from bot.messages import Incoming, Reply
 from bot.metrics import Metrics
 from bot.registry import Command, Registry
 from bot.render import say
-from bot.text import normalize, strip_mention
+from bot.text import normalize, shown, strip_mention
 from models.base import execute_core, table_of, utcnow
 from models.db import Database
 from models.fixed_sql import FixedInsert
 from models.inbound import InboundRecord
 from models.members import identify_sender
-from models.org import Chat
+from models.org import Chat, role_allows
 
 logger = logging.getLogger(__name__)
 
@@ -208,28 +209,50 @@ class Pipeline:
     async def _dispatch(
         self, ctx: Context, routed: Routed, dialog_id: int | None
     ) -> Reply | None:
+        interrupted: Dialog | None = None
         if not ctx.is_group and dialog_id is not None:
             state = await dialogs.load_state(ctx, dialog_id)
             dialog = self.registry.dialog(state.dialog) if state else None
             if state is not None and dialog is None:  # a dialog this version no longer has
                 await ctx.session.delete(state)
             elif state is not None and dialog is not None:
-                reply = await dialogs.answer(
-                    ctx, state, dialog, routed.text, is_command=routed.match is not None
-                )
-                if reply is not None:
-                    return reply
+                if routed.match is None:
+                    return await dialogs.answer(ctx, state, dialog, routed.text)
+                if routed.match[0].name == dialog.command and not routed.match[1]:
+                    return dialogs.resume(ctx, state, dialog)
+                if not dialogs.is_paused(state):
+                    dialogs.pause(ctx, state)
+                    interrupted = dialog
         if routed.match is None:
-            if ctx.member is None:
-                return Reply(say("basics", "unknown_unbound", bot_name=self.settings.union.bot_name))
-            return Reply(say("basics", "unknown_command"), mention_sender=ctx.is_group)
-        command, args = routed.match
+            return self._unknown(ctx, routed.text)
+        reply = await self._run(ctx, *routed.match)
+        if interrupted is not None:
+            note = await dialogs.after_interruption(ctx, interrupted)
+            reply = Reply(f"{reply.text}\n\n{note}", reply.markdown, reply.file_url,
+                          mention_sender=reply.mention_sender)
+        return reply
+
+    async def _run(self, ctx: Context, command: Command, args: str) -> Reply:
         self._check(ctx, command)
+        if not args and command.needs_args:
+            raise UserError(say("basics", "missing_args", command=command))
         result = await command.handler(ctx, args)
         reply = Reply(result) if isinstance(result, str) else result
         if ctx.is_group and not reply.mention_sender:
             reply = Reply(reply.text, reply.markdown, reply.file_url, mention_sender=True)
         return reply
+
+    def _unknown(self, ctx: Context, text: str) -> Reply:
+        """Private chat (or an @-mention): the nearest commands, or a planned capability."""
+        if ctx.member is None:
+            return Reply(say("basics", "unknown_unbound", bot_name=self.settings.union.bot_name))
+        guess = self.registry.guess(text, lambda command: self._may_use(ctx, command))
+        return Reply(say("basics", "unknown_command", text=shown(text), guess=guess),
+                     mention_sender=ctx.is_group)
+
+    @staticmethod
+    def _may_use(ctx: Context, command: Command) -> bool:
+        return command.allow_unbound or role_allows(command.role, ctx.roles)
 
     def _check(self, ctx: Context, command: Command) -> None:
         if command.scope == "private" and ctx.is_group:

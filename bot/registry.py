@@ -5,10 +5,12 @@ Matching (``Registry.match``) is a pure function of the text, testable without I
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from bot.text import END_PUNCTUATION, SEPARATORS, strip_end_punctuation
 from models.org import Role
 
 if TYPE_CHECKING:
@@ -36,38 +38,96 @@ class Command:
     scope: Scope = "any"
     allow_unbound: bool = False
     topic: str = "basics"
+    args_optional: bool = False  # works without the arguments its usage marks <required>
 
     @property
     def words(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
 
+    @property
+    def needs_args(self) -> bool:
+        """Its usage starts with a required ``<…>`` argument (``名单 <编号>``)."""
+        first = self.usage.split("　或　")[0]
+        return not self.args_optional and first[len(self.name):].strip().startswith("<")
 
 
-def _boundary(rest: str) -> bool:
-    """A command word must end the text or be followed by a space, digit, letter or ``+``."""
+@dataclass(frozen=True, slots=True)
+class Guess:
+    """What an unknown word may have meant: commands like it, or a capability to come."""
+
+    commands: tuple[Command, ...] = ()
+    planned: str = ""  # the name of a capability this version does not have yet
+
+
+
+def _boundary(word: str, rest: str) -> bool:
+    """A command word must end the text or be followed by a space, a digit, punctuation,
+    ``+``/``-``, or (after a Chinese word) a letter: ``help me`` and ``报名A3``, not ``helpme``."""
     if not rest:
         return True
     first = rest[0]
-    return first.isspace() or (first.isascii() and (first.isalnum() or first in "+-"))
+    if first.isspace() or first in END_PUNCTUATION or first in ":+-":
+        return True
+    if not first.isascii() or not first.isalnum():
+        return False
+    return first.isdigit() or not word[-1:].isascii()
+
+
+def arguments(rest: str) -> str:
+    """The arguments after a command word: sentence punctuation at the end dropped, and
+    commas used as separators (``绑定，10001，张三``) read as spaces."""
+    rest = strip_end_punctuation(rest)
+    if rest[:1] in SEPARATORS:
+        rest = "".join(" " if ch in SEPARATORS else ch for ch in rest)
+    return rest.lstrip(":").strip()
 
 
 class Registry:
-    """All commands, looked up by any of their words (longest word wins)."""
+    """All commands, looked up by any of their words (longest word wins; English words in
+    any case: ``HELP``, ``Menu``)."""
 
     def __init__(self) -> None:
         self._by_word: dict[str, Command] = {}
         self._commands: list[Command] = []
         self._longest_first: list[str] = []
         self._dialogs: dict[str, Dialog] = {}
+        self._synonyms: dict[str, str] = {}
+        self._planned: dict[str, str] = {}
 
     def add(self, command: Command) -> Command:
-        for word in command.words:
+        for word in map(str.casefold, command.words):
             if word in self._by_word:
                 raise ValueError(f"command word {word!r} registered twice")
             self._by_word[word] = command
         self._commands.append(command)
         self._longest_first = sorted(self._by_word, key=len, reverse=True)
         return command
+
+    def add_synonyms(self, command: str, words: tuple[str, ...]) -> None:
+        """Words people guess for ``command`` (``join`` → 报名): not commands, but
+        an unknown message starting with one is answered with ``command``'s usage."""
+        for word in words:
+            self._synonyms[word.casefold()] = command
+
+    def add_planned(self, capability: str, words: tuple[str, ...]) -> None:
+        """Words of a capability this version does not have yet (``经费公示``)."""
+        for word in words:
+            self._planned[word.casefold()] = capability
+
+    def guess(self, text: str, usable: Callable[[Command], bool]) -> Guess:
+        """The commands an unknown ``text`` most likely meant, among those ``usable``."""
+        body = text.lstrip("".join(PREFIXES)).strip().casefold()
+        head = body.split(" ")[0]
+        for words, meaning in ((self._synonyms, "c"), (self._planned, "p")):
+            found = next((words[w] for w in sorted(words, key=len, reverse=True)
+                          if head.startswith(w)), None)
+            if found is not None and meaning == "p":
+                return Guess(planned=found)
+            if found is not None and found in self._by_word and usable(self._by_word[found]):
+                return Guess(commands=(self._by_word[found],))
+        near = difflib.get_close_matches(head[:8], list(self._by_word), n=6, cutoff=0.5)
+        commands = dict.fromkeys(self._by_word[w] for w in near if usable(self._by_word[w]))
+        return Guess(commands=tuple(commands)[:3])
 
     def add_dialog(self, dialog: Dialog) -> Dialog:
         if dialog.name in self._dialogs:
@@ -87,6 +147,6 @@ class Registry:
         if body.startswith(PREFIXES):
             body = body[1:].lstrip()
         for word in self._longest_first:
-            if body.startswith(word) and _boundary(body[len(word):]):
-                return self._by_word[word], body[len(word):].strip()
+            if body[: len(word)].casefold() == word and _boundary(word, body[len(word):]):
+                return self._by_word[word], arguments(body[len(word):])
         return None

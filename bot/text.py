@@ -25,3 +25,18 @@ def strip_mention(text: str, bot_name: str) -> tuple[str, bool]:
     if mention not in text:
         return text, False
     return normalize(text.replace(mention, " ")), True
+
+
+END_PUNCTUATION = "。.!?~,;、"  # after NFKC: ！？～，；． are ASCII already
+SEPARATORS = ",、;"  # what people type between words instead of a space (after NFKC)
+
+
+def strip_end_punctuation(text: str) -> str:
+    """``我。`` → ``我``, ``下午！`` → ``下午``: sentence punctuation at the end dropped."""
+    return text.strip().rstrip(END_PUNCTUATION).rstrip()
+
+
+def shown(text: str, limit: int = 30) -> str:
+    """What a person typed, quoted back in a reply: one line; a cut is marked with …"""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

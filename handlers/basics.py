@@ -26,17 +26,32 @@ from models.members import (
 from models.org import Account, Role, role_allows
 
 STAFF_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+GUESSED_WORDS = {  # words people try for a command
+    "报名": ("join", "signup", "参加", "参与", "我要报名"),
+    "活动": ("events", "event", "活动安排", "最近活动"),
+    "绑定": ("bind", "注册", "认证"),
+    "我": ("me", "whoami", "我是谁"),
+    "提案": ("提交提案", "写提案", "我要提案"),
+    "取消报名": ("不去了", "退出活动"),
+    "节日": ("慰问", "节日慰问", "放假"),
+}
+PLANNED_WORDS = {  # capabilities this version does not have yet (DESIGN §9–§11)
+    "funds": ("经费", "经费公示", "记账", "冲销", "拨付", "账目", "收支"),
+    "ideas": ("金点子", "点子", "匿名点子", "点子榜", "我的点子", "点子征集", "评选", "点子统计"),
+    "notices": ("公告", "公示", "撤回公告", "撤回公示", "异议", "答复异议", "公开栏"),
+}
 TOPIC_ORDER = ("basics", "proposals", "events", "funds", "ideas", "notices", "calendar")
 
 
 def register(registry: Registry) -> None:
     registry.add(Command(
-        name="帮助", aliases=("help", "菜单", "?"), handler=partial(help_command, registry),
+        name="帮助", aliases=("help", "菜单", "menu", "?"), handler=partial(help_command, registry),
         allow_unbound=True,
         summary="查看能用的命令，或某个命令的用法", usage="帮助 [命令]", example="帮助 绑定",
     ))
     registry.add(Command(
         name="绑定", aliases=("绑定工号",), handler=bind_command, allow_unbound=True,
+        args_optional=True,
         summary="把本平台账号绑定到你的工号", usage="绑定 <工号> <姓名>",
         example="绑定 10001 张三",
     ))
@@ -45,6 +60,10 @@ def register(registry: Registry) -> None:
         summary="查看自己的姓名、分工会和身份", usage="我", example="我",
     ))
     registry.add_dialog(BIND_DIALOG)
+    for command, words in GUESSED_WORDS.items():
+        registry.add_synonyms(command, words)
+    for topic, words in PLANNED_WORDS.items():
+        registry.add_planned(topic, words)
 
 
 # ---------------------------------------------------------------- 帮助
@@ -104,6 +123,7 @@ BIND_DIALOG = dialogs.Dialog(
         dialogs.Step("name", ("basics", "ask_name"), parse_name),
     ),
     finish=lambda ctx, values: bind(ctx, values["staff_no"], values["name"], None),
+    command="绑定",
 )
 
 

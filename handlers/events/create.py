@@ -82,6 +82,7 @@ CREATE_DIALOG = dialogs.Dialog(
         dialogs.Step("extras", ("events", "ask_extras"), _step_extras),
     ),
     finish=lambda ctx, values: finish_dialog(ctx, values),
+    command="发起活动",
 )
 
 
@@ -92,11 +93,19 @@ async def finish_dialog(ctx: Context, values: dict[str, Any]) -> Reply:
     try:
         return await create(ctx, items)
     except FieldError as exc:
-        step = STEP_OF.get(exc.key, "extras")
-        kept = {key: value for key, value in values.items() if key != step}
-        await dialogs.start(ctx, CREATE_DIALOG, kept)
-        question = next(s for s in CREATE_DIALOG.steps if s.key == step).ask()
-        return Reply(f"{exc.message}\n{question}")
+        return await ask_again(ctx, values, exc)
+
+
+async def ask_again(ctx: Context, values: dict[str, Any], exc: FieldError) -> Reply:
+    """Ask again for the item ``exc`` is about, keeping the other answers; a question
+    about the item (上午还是下午？) takes a short answer."""
+    step = STEP_OF.get(exc.key, "extras")
+    kept = {key: value for key, value in values.items() if key != step}
+    await dialogs.start(ctx, CREATE_DIALOG, kept, asked=exc)
+    if exc.answers:
+        return Reply(exc.message)
+    question = next(s for s in CREATE_DIALOG.steps if s.key == step).ask()
+    return Reply(f"{exc.message}\n{question}")
 
 
 # ---------------------------------------------------------------- the command
@@ -109,28 +118,50 @@ async def create_command(ctx: Context, args: str) -> Reply | str:
     if head:
         items["title"] = head
     missing = [key for key in REQUIRED if key not in items]
-    if not missing:
-        return await create(ctx, items)
-    if ctx.is_group:
+    if ctx.is_group and missing:
         raise UserError(say_events("create_usage", missing=[LABELS[key] for key in missing]))
-    return await dialogs.start(ctx, CREATE_DIALOG, _prefilled(items))
+    if ctx.is_group:
+        return await create(ctx, items)
+    values, error = _prefilled(items)
+    if not missing:  # a complete command is not asked for more
+        values.setdefault("extras", {})
+    if error is not None and error.answers:  # a question (上午还是下午？) is answered in the dialog
+        return await ask_again(ctx, values, error)
+    if not missing:
+        return await _create_or_ask(ctx, items, values)
+    if error is not None:
+        raise error
+    return await dialogs.start(ctx, CREATE_DIALOG, values)
 
 
-def _prefilled(items: dict[str, str]) -> dict[str, Any]:
-    """Dialog answers already given in the command (checked as the dialog would)."""
+async def _create_or_ask(ctx: Context, items: dict[str, str], values: dict[str, Any]) -> Reply:
+    try:
+        return await create(ctx, items)
+    except FieldError as exc:
+        if not exc.answers:
+            raise
+        return await ask_again(ctx, values, exc)
+
+
+def _prefilled(items: dict[str, str]) -> tuple[dict[str, Any], FieldError | None]:
+    """Dialog answers already given in the command (checked as the dialog would), and
+    the first that cannot be used."""
     values: dict[str, Any] = {}
-    if "title" in items:
-        values["title"] = parse_title(items["title"])
-    if "time" in items:
-        values["time"] = _step_time(items["time"])
-    if "place" in items:
-        values["place"] = parse_place(items["place"])
-    if "capacity" in items:
-        values["capacity"] = _step_capacity(items["capacity"])
+    first_error: FieldError | None = None
+    for key, parse in _STEP_PARSERS.items():
+        if key in items:
+            try:
+                values[key] = parse(items[key])
+            except FieldError as exc:
+                first_error = first_error or exc
     extras = {key: value for key, value in items.items() if key not in REQUIRED}
     if extras:
         values["extras"] = extras
-    return values
+    return values, first_error
+
+
+_STEP_PARSERS = {"title": parse_title, "time": _step_time, "place": parse_place,
+                 "capacity": _step_capacity}
 
 
 async def draft_from(ctx: Context, items: dict[str, str]) -> EventDraft:

@@ -12,9 +12,10 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.args import parse_count, parse_pairs, parse_when
+from bot.args import parse_count, parse_pairs, parse_when, split_args
 from bot.context import Context
 from bot.errors import UserError
+from bot.text import shown
 from handlers.events.text import clean, say_events
 from models.events.queries import branch_by_name, root_branch_ids
 from models.events.tables import GENDERS
@@ -53,13 +54,15 @@ _DATE_START = re.compile(
 )
 _FIELD_SPLIT = re.compile(r"[、,，;；/\s]+")
 _END_OF_DAY = time(23, 59)
+_DIGIT_GROUPS = re.compile(r"\+?[0-9]+(?:[ -][0-9]+)*")
+_PHONE_FIELD = re.compile(r"电话|手机|phone|tel", re.IGNORECASE)
 
 
 class FieldError(UserError):
     """An item of an event that cannot be used; ``key`` names the item (``"time"``…)."""
 
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, key: str, message: str, answers: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message, answers=answers)
         self.key = key
 
 
@@ -68,7 +71,7 @@ def _fail(key: str, macro: str, **values: Any) -> FieldError:
 
 
 def _as_field_error(key: str, exc: UserError) -> FieldError:
-    return FieldError(key, exc.message)
+    return FieldError(key, exc.message, exc.answers)
 
 
 def read_items(text: str) -> tuple[str, dict[str, str]]:
@@ -86,6 +89,40 @@ def read_items(text: str) -> tuple[str, dict[str, str]]:
 
 def is_none(text: str) -> bool:
     return text.strip().lower() in NONE_WORDS
+
+
+# ---------------------------------------------------------------- answers to an event's fields
+
+
+def _is_phone(digits: str) -> bool:
+    """A mainland mobile (11 digits from 1, +86 allowed), a landline with its area code
+    (10–12 digits from 0) or a local one (7–8 digits from 2–9)."""
+    digits = digits.removeprefix("86") if len(digits) == 13 else digits
+    if digits[:1] == "1":
+        return len(digits) == 11
+    if digits[:1] == "0":
+        return 10 <= len(digits) <= 12
+    return 7 <= len(digits) <= 8
+
+
+def read_answer(name: str, text: str, code: str) -> tuple[str, str]:
+    """The answer to field ``name`` at the start of ``text``, and what follows (the note).
+
+    The answer is one word (quote it if it has spaces), except a number written in groups
+    (``138 0000 0002``, ``0571-8888 1234``): it is kept whole when it is a telephone
+    number. Groups that make no telephone number, and a telephone field answered with
+    something else, are asked about instead of being stored.
+    """
+    groups = _DIGIT_GROUPS.match(text.strip())
+    phone_field = _PHONE_FIELD.search(name) is not None
+    if groups is not None and (phone_field or " " in groups[0]):
+        if _is_phone(re.sub(r"[^0-9]", "", groups[0])):
+            return groups[0].replace(" ", ""), clean(text.strip()[groups.end():])
+        raise UserError(say_events("unclear_number", name=name, text=shown(groups[0]), code=code))
+    words = split_args(text)
+    if phone_field and words:
+        raise UserError(say_events("unclear_number", name=name, text=shown(words[0]), code=code))
+    return (clean(words[0]), " ".join(words[1:])) if words else ("", "")
 
 
 # ---------------------------------------------------------------- one item each

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from bot.args import parse_count, parse_pairs, split_args
+from bot.args import parse_count, parse_pairs
 from bot.context import Context
 from bot.errors import UserError
 from bot.registry import Command, Registry
 from handlers.events.create import CREATE_DIALOG, create_command
-from handlers.events.fields import is_none
+from handlers.events.fields import is_none, read_answer
 from handlers.events.manage import cancel_command, modify_command
 from handlers.events.notify import tell_promoted
 from handlers.events.text import (
@@ -52,12 +52,12 @@ def register(registry: Registry) -> None:
         summary="查看近期活动，或某个活动的详情和自己的报名情况", usage="活动 [编号]", example="活动 A3",
     ))
     registry.add(Command(
-        name="报名", handler=signup_command, topic=topic,
+        name="报名", handler=signup_command, topic=topic, args_optional=True,
         summary="报名参加活动，可带家属、写备注；名额满了自动候补；再发一次可修改",
         usage="报名 <编号> [+家属人数] [备注]", example="报名 A3 +1 素食",
     ))
     registry.add(Command(
-        name="取消报名", aliases=("退出报名",), handler=withdraw_command, topic=topic,
+        name="取消报名", aliases=("退出报名",), handler=withdraw_command, topic=topic, args_optional=True,
         summary="取消自己的报名，名额让给候补的人", usage="取消报名 <编号>", example="取消报名 A3",
     ))
     registry.add(Command(
@@ -66,7 +66,7 @@ def register(registry: Registry) -> None:
     ))
     registry.add(Command(
         name="发起活动", aliases=("新建活动", "创建活动"), handler=create_command, topic=topic,
-        role=Role.OFFICER, summary="发起一个报名活动，并通知相关的群",
+        args_optional=True, role=Role.OFFICER, summary="发起一个报名活动，并通知相关的群",
         usage=("发起活动 <名称> 时间 <…> 地点 <…> 名额 <n> [截止 <…>] [可带 <k>] [对象 <…>] "
                "[填写 <…>] [备注 <…>]"),
         example="发起活动 教职工羽毛球赛 时间 12月5日 14:00-16:00 地点 体育馆 名额 30 可带 1",
@@ -155,10 +155,10 @@ def read_signup(
     note_parts = [clean(head)]
     answers: dict[str, str] = {}
     for name in fields:
-        words = split_args(pairs.pop(name, ""))
-        if words:  # the answer is one word (quote it if it has spaces); more is a note
-            answers[name] = clean(words[0])
-            note_parts.append(" ".join(words[1:]))
+        answer, more = read_answer(name, pairs.pop(name, ""), event.code)
+        if answer:
+            answers[name] = answer
+            note_parts.append(more)
         if len(answers.get(name, "")) > ANSWER_MAX:
             raise UserError(say_events("answer_too_long", name=name, limit=ANSWER_MAX))
     note_parts.append(clean(pairs.pop("备注", "")))

@@ -168,7 +168,7 @@ async def _after_answer(ctx: Context, values: dict[str, Any]) -> Reply | str:
 def _step_dialog(key: str) -> dialogs.Dialog:
     return dialogs.Dialog(
         name=f"proposal_{key}", steps=(dialogs.Step(key, (T, f"ask_{key}"), _answer),),
-        finish=_after_answer,
+        finish=_after_answer, command="提案",
     )
 
 

@@ -393,11 +393,11 @@ async def test_statistics_of_the_current_year(
         ("officer", "修改活动 A1 随便改改", "看不懂「随便改改」"),
         ("officer", "修改活动 A1 名额 很多", "名额「很多」不对"),
         ("officer", "修改活动 A1 时间 2020-01-01 10:00", "已经过去了"),
-        ("officer", "取消活动", "请写上要取消的活动编号"),
+        ("officer", "取消活动", "「取消活动」后面还要写上内容，用法：取消活动 <编号> [原因]"),
         ("officer", "取消活动 A1 " + "因" * 201, "原因最多 200 个字"),
         ("officer", "活动统计 1999", "年度「1999」不对"),
         ("officer", "导出 A1 pdf", "不能导出成「pdf」"),
-        ("officer", "名单", "不是活动编号"),
+        ("officer", "名单", "「名单」后面还要写上内容，用法：名单 <编号>，例如：名单 A3"),
     ],
 )
 async def test_bad_input_gets_one_sentence_and_changes_nothing(

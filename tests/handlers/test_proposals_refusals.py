@@ -7,7 +7,9 @@ the proposal tables, counters, audit log, outbox and dialog state must be as bef
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -31,6 +33,7 @@ from tests.handlers.test_proposals_support import (
 
 P1, P2, P3, P4 = no(1), no(2), no(3), no(4)
 LONG = "长" * 51
+AHEAD = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=21)  # the example date refusals give
 
 
 @pytest.fixture
@@ -63,7 +66,7 @@ CASES: list[tuple[Any, ...]] = [  # (sender, message, the answer[, message optio
     ("zs", f"附议 {P3}", f"你已经附议过 {P3} 了，每位代表只能附议一次。"),
     ("ls", f"附议 {P1}", f"{P1} 现在是「已答复」，已经不能附议了：附议只能在提案委员会审查之前进行。"),
     ("mb", f"附议 {P2}", "「附议」需要代表身份才能使用。如有疑问请联系工会干部。"),
-    ("zs", "附议", "请写上提案编号，例如：附议 T2026-007"),
+    ("zs", "附议", "「附议」后面还要写上内容，用法：附议 <编号>，例如：附议 T2026-007"),
     ("zs", "附议 T26-7", "「T26-7」不是有效的提案编号。编号由 T、年份和序号组成，例如：附议 T2026-007"),
     ("zs", "附议 ' OR 1=1 --", "「'」不是有效的提案编号。编号由 T、年份和序号组成，例如：附议 T2026-007"),
     ("zs", f"附议 T{YEAR}-0",
@@ -120,7 +123,8 @@ CASES: list[tuple[Any, ...]] = [  # (sender, message, the answer[, message optio
     ("of", f"立案 {P3} 主办 教务处 期限 2020-01-01",
      "「2020-01-01」已经过去了。请写一个以后的日期，例如 明天 或 下周六。"),
     ("of", f"立案 {P3} 主办 教务处 期限 下辈子",
-     "日期看不懂：「下辈子」。请写成 2026-12-05、12月5日、明天 或 下周六 这样的形式。"),
+     f"日期看不懂：「下辈子」。请写成 {AHEAD:%Y-%m-%d}、{AHEAD.month}月{AHEAD.day}日、明天 或 下周六"
+     " 这样的形式。"),
     ("of", f"不立案 {P3}", "请写上理由，例如：不立案 T2026-007 属于个人诉求，不符合立案条件"),
     ("of", f"转建议 {P3} 理由：", "请写上理由，例如：转建议 T2026-007 可由后勤管理处直接改进，转为意见建议"),
     ("mb", f"立案 {P3} 主办 教务处", "「立案」需要干部身份才能使用。如有疑问请联系工会干部。"),
