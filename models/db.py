@@ -11,7 +11,6 @@ connections and see the last committed state (WAL mode). Statements run inline
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,49 +25,20 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from models.fixed_sql import SQLITE_CONNECTION, SQLITE_DIALECT
 from models.group_commit import GroupCommitWriter
-from models.sqlite_inline import DRIVER, InlineAsyncEngine, InlineConnection, connector
+from models.sqlite_inline import DRIVER, InlineAsyncEngine, connector
 
 logger = logging.getLogger(__name__)
 
 
-def _on(name: str) -> bool:
-    """MEASUREMENT SWITCH: ``UNIONBOT_<name>=0`` turns a SQLite hot-path mechanism off."""
-    return os.environ.get(f"UNIONBOT_{name}", "1") != "0"
-
-
-def _plain_connector(path: str) -> Any:
-    import aiosqlite
-
-    async def connect() -> Any:
-        conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
-                       "busy_timeout=30000"):
-            await conn.execute(f"PRAGMA {pragma}")
-        return conn
-
-    return connect
-
-
 def _sqlite_engine(url: str, path: str, *, begin: str, pool_size: int) -> AsyncEngine:
-    inline = _on("SQLITE_INLINE")
-    kwargs: dict[str, Any] = dict(
+    engine = InlineAsyncEngine(create_async_engine(
+        make_url(url).set(drivername=f"sqlite+{DRIVER}"), async_creator=connector(path),
         pool_size=pool_size, max_overflow=0, pool_timeout=60,
         # Sessions and connections end their own transactions (commit, or rollback
         # on close): the pool's extra rollback on every check-in would repeat it.
         pool_reset_on_return=None,
-    )
-    if inline:
-        engine: AsyncEngine = InlineAsyncEngine(create_async_engine(
-            make_url(url).set(drivername=f"sqlite+{DRIVER}"), async_creator=connector(path),
-            **kwargs,
-        ).sync_engine)
-    else:
-        engine = create_async_engine(
-            make_url(url).set(drivername="sqlite+aiosqlite"),
-            async_creator=_plain_connector(path), **kwargs,
-        )
+    ).sync_engine)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
@@ -96,15 +66,6 @@ async def _transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     session.sync_session.close()
 
 
-async def _attach_sqlite(session: AsyncSession) -> None:
-    """MEASUREMENT: give fixed statements the sqlite3 connection outside group commit."""
-    conn = await session.connection()
-    driver = (await conn.get_raw_connection()).driver_connection
-    if isinstance(driver, InlineConnection):
-        session.info[SQLITE_CONNECTION] = driver.sqlite
-        session.info[SQLITE_DIALECT] = conn.dialect
-
-
 class Database:
     """The engines and session factories of one database URL."""
 
@@ -127,9 +88,7 @@ class Database:
             self.write_engine = self.read_engine = engine
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
-        self._fixed = self.is_sqlite and _on("FIXED_SQL")
-        self._writer = (GroupCommitWriter(self.write_engine, fixed=self._fixed)
-                        if self.is_sqlite and _on("GROUP_COMMIT") else None)
+        self._writer = GroupCommitWriter(self.write_engine) if self.is_sqlite else None
 
     @property
     def dialect(self) -> str:
@@ -140,8 +99,6 @@ class Database:
         """A session in one write transaction: committed on success, rolled back on error."""
         if self._writer is None:
             async with _transaction(self._write_sessions()) as session:
-                if self._fixed:
-                    await _attach_sqlite(session)
                 yield session
             return
         async with self._writer.session() as session:

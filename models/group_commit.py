@@ -53,9 +53,8 @@ class _Batch:
 class GroupCommitWriter:
     """Hands out write sessions that share transactions with queued writers."""
 
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = MAX_BATCH, fixed: bool = True) -> None:
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = MAX_BATCH) -> None:
         self._engine = engine
-        self._fixed = fixed
         self._max_batch = max_batch
         self._lock = asyncio.Lock()
         self._batch: _Batch | None = None
@@ -117,8 +116,7 @@ class GroupCommitWriter:
         driver = raw.driver_connection
         loop = asyncio.get_running_loop()
         batch = _Batch(connection, transaction, loop.create_future(), loop.time(),
-                       sqlite=driver.sqlite if self._fixed and isinstance(driver, InlineConnection)
-                       else None)
+                       sqlite=driver.sqlite if isinstance(driver, InlineConnection) else None)
         self._batch = batch
         # Queued behind the writers already waiting for the lock: they join this batch.
         batch.flusher = asyncio.create_task(self._flush(batch))
