@@ -6,26 +6,17 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from bot.cli.common import progress_bar, settings_of, setup_logging
 from bot.cli.i18n import Parser, chinese_argparse, number_of
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config)
-
-
-def _logging(settings: Settings, *, quiet: bool = False) -> None:
-    level = "WARNING" if quiet else settings.server.log_level
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
 
 
 # ---------------------------------------------------------------- serve
@@ -35,8 +26,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import create_app, for_serving
     from bot.server import serve_until_stopped
 
-    settings = _settings(args)
-    _logging(settings)
+    settings = settings_of(args)
+    setup_logging(settings)
     asyncio.run(serve_until_stopped(for_serving(create_app(settings)), settings))
     return 0
 
@@ -45,8 +36,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    _logging(settings, quiet=True)
+    settings = settings_of(args)
+    setup_logging(settings, quiet=True)
     asyncio.run(_chat(settings, args.user, args.group))
     return 0
 
@@ -68,22 +59,12 @@ async def _chat(settings: Settings, user: str, group: str | None) -> None:
 
 
 def cmd_members_import(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    _logging(settings, quiet=True)
+    settings = settings_of(args)
+    setup_logging(settings, quiet=True)
     return asyncio.run(_members_import(settings, args))
 
 
-def progress_bar(label: str, stream: Any = sys.stderr) -> Callable[[int, int], None]:
-    """A one-line progress bar on stderr: ``label [#####     ] 512/1000``."""
 
-    def show(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // total if total else width
-        end = "\n" if done >= total else ""
-        stream.write(f"\r{label} [{'#' * filled}{' ' * (width - filled)}] {done}/{total}{end}")
-        stream.flush()
-
-    return show
 
 
 async def _members_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -108,8 +89,8 @@ async def _members_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    _logging(settings, quiet=True)
+    settings = settings_of(args)
+    setup_logging(settings, quiet=True)
     print(asyncio.run(_db_upgrade(settings)))
     return 0
 
@@ -131,8 +112,8 @@ async def _db_upgrade(settings: Settings) -> str:
 
 
 def cmd_proposals_export(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    _logging(settings, quiet=True)
+    settings = settings_of(args)
+    setup_logging(settings, quiet=True)
     return asyncio.run(_proposals_export(settings, args.year, Path(args.file)))
 
 
@@ -180,8 +161,8 @@ def cmd_holidays(args: argparse.Namespace) -> int:
 
 
 def cmd_events_export(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    _logging(settings, quiet=True)
+    settings = settings_of(args)
+    setup_logging(settings, quiet=True)
     return asyncio.run(_events_export(settings, args.code, Path(args.file)))
 
 
@@ -217,25 +198,7 @@ async def _events_export(settings: Settings, code: str, path: Path) -> int:
 # ---------------------------------------------------------------- helpers
 
 
-def run_async(
-    work: Callable[[Settings, Any, argparse.Namespace], Any],
-) -> Callable[[argparse.Namespace], int]:
-    """A verb that opens the database and runs ``await work(settings, db, args)``."""
 
-    def verb(args: argparse.Namespace) -> int:
-        settings = _settings(args)
-        _logging(settings, quiet=True)
-
-        async def run() -> int:
-            from bot.app import open_database
-
-            async with open_database(settings) as db:
-                result: int = await work(settings, db, args)
-                return result
-
-        return asyncio.run(run())
-
-    return verb
 
 
 # ---------------------------------------------------------------- parser

@@ -30,8 +30,8 @@ STATUS_LABELS = {"queued": "排队", "sending": "发送中", "sent": "已发送"
 
 
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
+    from bot.cli.common import run_async
     from bot.cli.i18n import number_of
-    from bot.cli.main import run_async
 
     outbox = verbs.add_parser("outbox", help="发件箱：排队、已发送、失败、已撤销的消息")
     outbox_verbs = outbox.add_subparsers(dest="outbox_verb", required=True, metavar="子命令")
@@ -106,7 +106,7 @@ _ROOT = select(Branch).where(col(Branch.parent_id).is_(None)).order_by(col(Branc
 
 async def _broadcast(settings: Settings, db: Database, args: argparse.Namespace) -> int:
     from bot.broadcast import MAX_BROADCAST_CHARS, broadcast_key, queue_broadcast
-    from bot.cli.main import progress_bar
+    from bot.cli.common import progress_bar
 
     text = args.text.strip()
     if not text or len(text) > MAX_BROADCAST_CHARS:

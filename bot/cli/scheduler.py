@@ -21,7 +21,7 @@ MAX_DAYS = 3660
 
 
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
-    from bot.cli.main import run_async
+    from bot.cli.common import run_async
 
     scheduler = verbs.add_parser("scheduler", help="定时任务：节日慰问、生日名单、活动和提案提醒")
     scheduler_verbs = scheduler.add_subparsers(dest="scheduler_verb", required=True, metavar="子命令")
