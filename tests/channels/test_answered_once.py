@@ -122,7 +122,7 @@ async def test_a_late_copy_and_a_retried_copy_answer_once(
     assert pushed.body["message"].startswith("提案已提交")
     await asyncio.sleep(0.3)
     assert len(platform.to("/send_private_msg")) == 1
-    assert await answers(db) == (["pushed"], ["late:onebot:10000:77"])
+    assert await answers(db) == (["pushed"], ["late:onebot:10000:p123:77"])
 
 
 async def test_a_copy_that_gave_up_leaves_the_answer_to_the_one_that_answered(
