@@ -212,7 +212,7 @@ async def test_at_the_bot_as_cq_code_and_as_segment_array(client: TestClient, db
         {"type": "at", "data": {"qq": str(SELF)}},
         {"type": "text", "data": {"text": " 随便聊聊"}},
     ], group=456, message_id=2))
-    hint = "没看懂这句话。发送「帮助」查看能用的命令，例如：帮助 绑定"
+    hint = "没看懂「随便聊聊」。发送「帮助」查看能用的命令，例如：帮助 活动"
     assert as_string["reply"] == as_array["reply"] == hint
     someone_else = await post(client, event("[CQ:at,qq=99999] 随便聊聊", group=456, message_id=3))
     assert someone_else.status == 204
