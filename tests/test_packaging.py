@@ -41,7 +41,7 @@ def test_the_wheel_builds_without_warnings_and_holds_every_data_file(tmp_path: P
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = data_files()
     assert {"templates/notices/basics.txt.j2", "models/migrations/script.py.mako",
-            "scheduler/holidays/README.md"} <= expected
+            "models/calendar/holidays/README.md"} <= expected
     assert expected <= names, sorted(expected - names)
     assert {name for name in names if name.startswith("models/migrations/versions/0005")}
     assert {name.split("/")[0] for name in names} == {*SHIPPED, "unionbot-0.1.0.dist-info"}
