@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -67,8 +68,10 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     async with open_database(settings) as db:
         app[DB] = db
+        clock = app[CLOCK]
         app[PIPELINE] = Pipeline(
-            db=db, settings=settings, registry=app[REGISTRY], metrics=app[METRICS]
+            db=db, settings=settings, registry=app[REGISTRY], metrics=app[METRICS],
+            clock=lambda: datetime.fromtimestamp(clock(), UTC),
         )
         logger.info("database ready (%s)", db.dialect)
         yield
@@ -179,7 +182,8 @@ async def metrics(request: web.Request) -> web.Response:
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
     """Build the web application; resources open on start-up and close on clean-up.
 
-    ``clock`` is the wall clock the channels read (timestamps checked and written).
+    ``clock`` is the wall clock the channels read (timestamps checked and written) and
+    the time the pipeline handles messages at.
     """
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[body_in_time])
     app[SETTINGS] = settings

@@ -8,12 +8,12 @@ same for all three, so a guesser learns nothing.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.appkeys import DB, SETTINGS
-from models.base import utcnow
+from bot.appkeys import CLOCK, DB, SETTINGS
 from models.events.export import ExportFile, export_roster
 from models.events.links import EVENT_ROSTER, TOKEN_SHAPE, DownloadLink, find_link
 from models.events.tables import Event
@@ -45,7 +45,7 @@ async def download(request: web.Request) -> web.Response:
     if not TOKEN_SHAPE.match(token):
         raise web.HTTPNotFound(text="链接无效或已过期")
     async with request.app[DB].read() as session:
-        link = await find_link(session, token, utcnow())
+        link = await find_link(session, token, datetime.fromtimestamp(request.app[CLOCK](), UTC))
     if link is None:
         raise web.HTTPNotFound(text="链接无效或已过期")
     built = await _build(request, link)

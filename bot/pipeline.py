@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import bindparam
@@ -111,12 +113,14 @@ class Pipeline:
     """Turns an ``Incoming`` into a ``Reply`` (or None: stay silent)."""
 
     def __init__(
-        self, *, db: Database, settings: Settings, registry: Registry, metrics: Metrics
+        self, *, db: Database, settings: Settings, registry: Registry, metrics: Metrics,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.settings = settings
         self.registry = registry
         self.metrics = metrics
+        self.clock = clock  # the time a message is handled at (aware, UTC): ``Context.now``
         self._known_chats: set[tuple[str, str]] = set()  # group chats already recorded
 
     def route(self, incoming: Incoming) -> Routed:
@@ -188,7 +192,7 @@ class Pipeline:
         try:
             await _CLAIM.run(session, {
                 "dedup_key": incoming.dedup_key, "channel": incoming.channel,
-                "received_at": utcnow(), "reply": reply.to_json() if reply else None,
+                "received_at": self.clock(), "reply": reply.to_json() if reply else None,
                 "answered": _choose_passive(),
             })
         except IntegrityError:
@@ -277,7 +281,7 @@ class Pipeline:
         )
         ctx = Context(
             session=session, incoming=incoming, member=sender.member, roles=sender.roles,
-            settings=self.settings, now=utcnow(),
+            settings=self.settings, now=self.clock(),
         )
         return ctx, sender.dialog_id
 
@@ -289,5 +293,5 @@ class Pipeline:
         if await session.scalar(_CHAT_KNOWN, key) is None:
             insert_chat = _REMEMBER_CHAT["sqlite" if self.db.is_sqlite else "postgresql"]
             await execute_core(session, insert_chat, {
-                **key, "name": incoming.chat_name, "first_seen": utcnow(),
+                **key, "name": incoming.chat_name, "first_seen": self.clock(),
             })

@@ -16,6 +16,7 @@ from bot.pipeline import Pipeline
 from handlers import build_registry
 from models.db import Database
 from models.migrate import upgrade
+from tests.clock import FrozenClock, start_instant
 from tests.factories import make_settings
 
 PG_ADMIN_DSN = os.environ.get("UNIONBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -64,6 +65,12 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def pipeline(db: Database, settings: Settings) -> Pipeline:
-    """The real pipeline with every command, on the parametrised database."""
-    return Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics())
+def clock() -> FrozenClock:
+    """The time the test's pipeline handles messages at, standing still (see tests/clock.py)."""
+    return FrozenClock(start_instant())
+
+
+@pytest.fixture
+def pipeline(db: Database, settings: Settings, clock: FrozenClock) -> Pipeline:
+    """The real pipeline with every command, on the parametrised database, at ``clock``."""
+    return Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics(), clock=clock)

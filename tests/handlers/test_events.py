@@ -13,13 +13,13 @@ from bot.config import Settings
 from bot.messages import Reply
 from bot.pipeline import Pipeline
 from models.audit import AuditLog
-from models.base import utcnow
 from models.db import Database
 from models.dialog_state import DialogState
 from models.events.links import DownloadLink
 from models.events.tables import Event, Signup
 from models.org import Chat, Member, Role
 from models.outbox import OutboxMessage
+from tests.clock import FrozenClock
 from tests.factories import get_branch, make_member, make_settings, message
 
 CREATE = "发起活动 教职工羽毛球赛 时间 下周六 下午2点到4点 地点 体育馆 名额 2 可带 1"
@@ -310,7 +310,7 @@ async def test_views_show_places_and_own_status_and_hide_phones_in_groups(
 
 
 async def test_export_answers_with_a_private_expiring_link(
-    pipeline: Pipeline, db: Database, people: dict[str, Member]
+    pipeline: Pipeline, db: Database, people: dict[str, Member], clock: FrozenClock
 ) -> None:
     await say(pipeline, "officer", CREATE)
     reply = await pipeline.handle(message("导出 A1", sender="officer"))
@@ -323,20 +323,20 @@ async def test_export_answers_with_a_private_expiring_link(
     async with db.read() as session:
         links = (await session.execute(select(DownloadLink.fmt, DownloadLink.expires_at))).all()
     assert [fmt for fmt, _ in links] == ["xlsx", "csv"]
-    assert all(timedelta(minutes=59) < at - utcnow() <= timedelta(minutes=60) for _, at in links)
+    assert [at for _, at in links] == [clock() + timedelta(minutes=60)] * 2
     in_group = await say(pipeline, "officer", "导出 A1", chat_type="group")
     assert in_group == "「导出」只能私聊使用，请私聊机器人发送。"
 
 
 async def test_check_in_from_the_margin_before_the_start(
-    pipeline: Pipeline, db: Database, people: dict[str, Member]
+    pipeline: Pipeline, db: Database, people: dict[str, Member], clock: FrozenClock
 ) -> None:
     await say(pipeline, "officer", CREATE)
     await say(pipeline, "zhang", "报名 A1")
     await say(pipeline, "qian", "报名 A1 +1")
     assert (await say(pipeline, "zhang", "签到 A1")).startswith("A1 的签到从 ")
     async with db.write() as session:  # the event now starts in ten minutes
-        start = utcnow() + timedelta(minutes=10)
+        start = clock() + timedelta(minutes=10)
         await session.execute(update(Event).values(starts_at=start, ends_at=start + timedelta(hours=2)))
     done = await say(pipeline, "zhang", "签到")
     assert done.startswith("签到成功！A1 教职工羽毛球赛，本人 1 人，签到时间 ")
@@ -349,11 +349,11 @@ async def test_check_in_from_the_margin_before_the_start(
 
 
 async def test_statistics_of_the_current_year(
-    pipeline: Pipeline, db: Database, people: dict[str, Member]
+    pipeline: Pipeline, db: Database, people: dict[str, Member], clock: FrozenClock
 ) -> None:
     await say(pipeline, "officer", CREATE)
     answer = await say(pipeline, "officer", "活动统计")
-    year = utcnow().year
+    year = clock.now.astimezone(ZoneInfo("Asia/Shanghai")).year
     assert answer.splitlines()[0].startswith(f"{year} 年活动统计（截至 ")
     assert "这一年还没有举办过活动。" in answer
     past = await say(pipeline, "officer", "活动统计 2020年")
@@ -430,7 +430,7 @@ async def test_with_no_chat_of_the_audience_the_officer_is_told(
 
 
 async def test_statistics_of_a_past_year_for_the_work_report(
-    pipeline: Pipeline, db: Database, people: dict[str, Member]
+    pipeline: Pipeline, db: Database, people: dict[str, Member], clock: FrozenClock
 ) -> None:
     tz = ZoneInfo("Asia/Shanghai")
     async with db.write() as session:
@@ -445,7 +445,7 @@ async def test_statistics_of_a_past_year_for_the_work_report(
             for seq, who in enumerate(("zhang", "li", "sun"), start=1):
                 session.add(Signup(event_id=event.id or 0, member_id=people[who].id or 0, seq=seq,
                                    place_seq=seq, status="confirmed", guests=1 if who == "li" else 0,
-                                   checked_in_at=utcnow() if who != "sun" else None))
+                                   checked_in_at=clock() if who != "sun" else None))
     answer = await say(pipeline, "officer", "活动统计 2025")
     assert answer.splitlines() == [
         "2025 年活动统计",

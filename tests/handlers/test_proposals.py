@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -13,6 +12,7 @@ from bot.pipeline import Pipeline
 from models.db import Database
 from models.dialog_state import DialogState
 from models.proposals.tables import Proposal, ProposalEvent, ProposalRound
+from tests.clock import FrozenClock
 from tests.handlers.test_proposals_support import (
     YEAR,
     People,
@@ -22,6 +22,7 @@ from tests.handlers.test_proposals_support import (
     no,
     outbox,
     proposal,
+    proposal_clock,
     proposal_settings,
     say,
     snapshot,
@@ -33,6 +34,11 @@ FILE_1 = "提案 标题：关于延长食堂晚餐供应时间的提案 理由�
 @pytest.fixture
 def settings() -> Settings:
     return proposal_settings()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return proposal_clock()
 
 
 @pytest.fixture
@@ -159,7 +165,7 @@ async def test_members_without_a_pushable_account_are_skipped(db: Database, peop
 
 
 async def test_unsatisfied_sends_it_back_once_then_the_rating_is_final(
-    pipeline: Pipeline, db: Database, people: People
+    pipeline: Pipeline, db: Database, people: People, clock: FrozenClock
 ) -> None:
     p = people
     await say(pipeline, "zs", FILE_1)
@@ -168,11 +174,11 @@ async def test_unsatisfied_sends_it_back_once_then_the_rating_is_final(
     await say(pipeline, "of", f"立案 {no(1)} 主办 后勤管理处")
     await say(pipeline, "hq", f"答复 {no(1)} 不能采纳 食堂人手不足")
     answer = await say(pipeline, "zs", f"评价 {no(1)} 不满意 可以增加临时工")
-    deadline = date.today() + timedelta(days=30)
+    deadline = clock.today() + timedelta(days=30)
     assert answer.startswith(f"已收到你的评价（不满意）。{no(1)} 已退回承办部门重新办理，新的答复期限为 ")
     back = await proposal(db, no(1))
     assert (back.status, back.handling_round, back.rating) == ("accepted", 2, None)
-    assert abs((back.deadline or date.min) - deadline) <= timedelta(days=1)
+    assert back.deadline == deadline
     sent = await outbox(db)
     assert sent[f"proposal:{no(1)}:rated:r1:{p.zs.id}:member:{p.hq.id}"][1].startswith(
         f"提案人张三对提案 {no(1)}《关于延长食堂晚餐供应时间的提案》的答复不满意，提案退回重新办理"
@@ -304,7 +310,8 @@ async def test_a_group_gets_the_format_instead_of_a_dialog(
 
 
 async def test_filing_follows_the_collection_round(db: Database, people: People) -> None:
-    pipeline = make_pipeline(db, proposal_settings(open_all_year=False))
+    clock = proposal_clock()
+    pipeline = make_pipeline(db, proposal_settings(open_all_year=False), clock)
     assert await say(pipeline, "zs", FILE_1) == (
         "现在不在提案征集期内，暂时不能提交提案。征集开始后可以发送「提案征集」查看截止日期。"
     )
@@ -323,7 +330,7 @@ async def test_filing_follows_the_collection_round(db: Database, people: People)
     assert round_ is not None and filed.round_id == round_.id
     assert await say(pipeline, "of", "提案征集 结"
                                      "束") == "「六届三次教代会」的提案征集已结束，之后不能再提交提案。"
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    today = clock.today().isoformat()
     assert await say(pipeline, "ls", FILE_1) == (
         f"「六届三次教代会」的提案征集已于 {today} 截止，现在不能再提交提案了。"
     )

@@ -7,9 +7,8 @@ the proposal tables, counters, audit log, outbox and dialog state must be as bef
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +18,7 @@ from bot.pipeline import Pipeline
 from models.audit import AuditLog
 from models.db import Database
 from models.proposals.tables import ProposalEvent
+from tests.clock import FrozenClock
 from tests.handlers.test_proposals_support import (
     YEAR,
     People,
@@ -26,6 +26,7 @@ from tests.handlers.test_proposals_support import (
     make_pipeline,
     no,
     proposal,
+    proposal_clock,
     proposal_settings,
     say,
     snapshot,
@@ -33,12 +34,17 @@ from tests.handlers.test_proposals_support import (
 
 P1, P2, P3, P4 = no(1), no(2), no(3), no(4)
 LONG = "长" * 51
-AHEAD = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=21)  # the example date refusals give
+AHEAD = proposal_clock().today() + timedelta(days=21)  # the example date refusals give
 
 
 @pytest.fixture
 def settings() -> Settings:
     return proposal_settings()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return proposal_clock()
 
 
 async def build_scene(pipeline: Pipeline) -> None:

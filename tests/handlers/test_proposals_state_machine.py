@@ -11,7 +11,6 @@ after every command the stored proposals must be valid and the statistics must a
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -42,6 +41,7 @@ from tests.handlers.test_proposals_support import (
     cast,
     make_pipeline,
     no,
+    proposal_clock,
     proposal_settings,
     say,
 )
@@ -136,7 +136,7 @@ async def check_invariants(db: Database) -> None:
         replies = list(await session.scalars(select(ProposalReply)))
         ratings = list(await session.scalars(select(ProposalRating)))
         counter = await session.scalar(select(ProposalCounter.seq).where(ProposalCounter.year == YEAR))
-        stats = await compute(session, today=date.today(), year=YEAR)
+        stats = await compute(session, today=proposal_clock().today(), year=YEAR)
 
     assert [p.seq for p in proposals] == list(range(1, len(proposals) + 1))
     assert counter == (len(proposals) or None)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -29,9 +27,10 @@ from models.proposals.tables import (
     ProposalReply,
     ProposalRound,
 )
+from tests.clock import SHANGHAI, SUITE_START, FrozenClock
 from tests.factories import make_member, make_settings, message
 
-YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
+YEAR = SUITE_START.astimezone(SHANGHAI).year  # proposal tests run at SUITE_START: see proposal_clock
 DEPARTMENTS = ["教务处", "人事处", "后勤管理处"]
 CATEGORIES = ["教学科研", "后勤保障", "其他"]
 
@@ -47,8 +46,14 @@ def proposal_settings(**proposals: Any) -> Settings:
     return make_settings(proposals=values, onebot={"enabled": True})
 
 
-def make_pipeline(db: Database, settings: Settings) -> Pipeline:
-    return Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics())
+def proposal_clock() -> FrozenClock:
+    """A clock in ``YEAR``: it starts where the suite did, so numbers are ``T{YEAR}-…``."""
+    return FrozenClock(SUITE_START)
+
+
+def make_pipeline(db: Database, settings: Settings, clock: FrozenClock | None = None) -> Pipeline:
+    return Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics(),
+                    clock=clock or proposal_clock())
 
 
 @dataclass

@@ -34,8 +34,9 @@ from models.proposals.tables import (
     looks_like_number,
     parse_number,
 )
+from tests.clock import FrozenClock
 from tests.factories import make_member
-from tests.handlers.test_proposals_support import no, proposal_settings, say
+from tests.handlers.test_proposals_support import no, proposal_clock, proposal_settings, say
 
 PROPOSAL_TABLES = {
     "proposal", "proposal_assignment", "proposal_cosign", "proposal_counter", "proposal_event",
@@ -46,6 +47,11 @@ PROPOSAL_TABLES = {
 @pytest.fixture
 def settings() -> Settings:
     return proposal_settings()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return proposal_clock()
 
 
 # ---------------------------------------------------------------- numbers

@@ -15,8 +15,17 @@ from bot.config import Settings
 from bot.pipeline import Pipeline
 from models.db import Database
 from models.proposals.export import COLUMNS, export_proposals
+from tests.clock import FrozenClock
 from tests.handlers.test_proposals_refusals import build_scene
-from tests.handlers.test_proposals_support import YEAR, cast, make_pipeline, no, proposal_settings, say
+from tests.handlers.test_proposals_support import (
+    YEAR,
+    cast,
+    make_pipeline,
+    no,
+    proposal_clock,
+    proposal_settings,
+    say,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -27,17 +36,24 @@ def settings() -> Settings:
     return proposal_settings()
 
 
+@pytest.fixture
+def clock() -> FrozenClock:
+    return proposal_clock()
+
+
 def _sheet_rows(path: Path, title: str) -> list[tuple[object, ...]]:
     workbook = openpyxl.load_workbook(path)
     return [tuple(row) for row in workbook[title].iter_rows(values_only=True)]
 
 
-async def test_one_row_per_proposal_and_a_summary(pipeline: Pipeline, db: Database, tmp_path: Path) -> None:
+async def test_one_row_per_proposal_and_a_summary(
+    pipeline: Pipeline, db: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
     await cast(db)
     await build_scene(pipeline)  # P1 replied, P2 co-signing, P3 review, P4 closed
     await say(pipeline, "ls", "提案 标题：=1+1 理由：\x07响铃字符 建议：@SUM(A1)")
     await say(pipeline, "ls", f"撤回 {no(5)}")
-    today = datetime.now(TZ).date()
+    today = clock.today(TZ)
     done = await export_proposals(db, tmp_path / "out" / "提案.xlsx", year=YEAR, tz=TZ, today=today)
     assert done.count == 5
     workbook = openpyxl.load_workbook(done.path)
@@ -90,9 +106,12 @@ def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_refuses_a_wrong_file_name_and_year(tmp_path: Path) -> None:
+    before = datetime.now(TZ).year  # the command reads the real clock: a new year may begin meanwhile
     wrong = _cli(tmp_path, "proposals", "export", "提案.csv")
     assert wrong.returncode == 2
-    assert wrong.stderr.strip() == f"导出失败：文件名要以 .xlsx 结尾，例如 提案{YEAR}.xlsx"
+    assert wrong.stderr.strip() in {
+        f"导出失败：文件名要以 .xlsx 结尾，例如 提案{year}.xlsx" for year in (before, datetime.now(TZ).year)
+    }
     year = _cli(tmp_path, "proposals", "export", "--year", "20266", "x.xlsx")
     assert year.returncode == 2 and "年度 20266 不对" in year.stderr
     assert not (tmp_path / "x.xlsx").exists()
