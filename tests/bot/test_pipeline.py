@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.context import Context
@@ -17,11 +16,11 @@ from bot.pipeline import Pipeline
 from bot.registry import Command
 from handlers import build_registry
 from models.audit import AuditLog
-from models.base import utcnow
 from models.db import Database
 from models.dialog_state import DialogState
 from models.inbound import InboundRecord
 from models.org import Account, Chat, Role
+from tests.clock import FrozenClock
 from tests.factories import make_member, message
 
 
@@ -266,13 +265,10 @@ async def test_dialog_is_keyed_per_user(pipeline: Pipeline, db: Database) -> Non
     assert reply is not None and reply.text.startswith("请发送你的姓名")
 
 
-async def test_dialog_times_out_when_idle(pipeline: Pipeline, db: Database) -> None:
+async def test_dialog_times_out_when_idle(pipeline: Pipeline, db: Database, clock: FrozenClock) -> None:
     await make_member(db, "10001", "张三")
     await pipeline.handle(message("绑定", sender="w9"))
-    async with db.write() as session:
-        await session.execute(
-            update(DialogState).values(updated_at=utcnow() - timedelta(minutes=11))
-        )
+    clock.advance(minutes=11)
     reply = await pipeline.handle(message("10001", sender="w9"))
     assert reply is not None and reply.text.startswith("你好！我是工会助手")
     assert await count(db, DialogState) == 0
@@ -306,11 +302,11 @@ async def test_a_refused_dialog_ends_instead_of_looping(pipeline: Pipeline, db: 
 
 
 async def test_a_stored_dialog_the_code_no_longer_has_is_dropped(
-    pipeline: Pipeline, db: Database
+    pipeline: Pipeline, db: Database, clock: FrozenClock
 ) -> None:
     async with db.write() as session:
         session.add(DialogState(channel="console", chat_id="private:w9", user_id="w9",
-                                dialog="retired", data="{}", updated_at=utcnow()))
+                                dialog="retired", data="{}", updated_at=clock()))
     reply = await pipeline.handle(message("帮助", sender="w9"))
     assert reply is not None and "可以使用的命令" in reply.text
     assert await count(db, DialogState) == 0

@@ -288,12 +288,12 @@ async def test_no_reminder_is_caught_up_once_the_event_has_begun(db: Database) -
 # ---------------------------------------------------------------- recalled from the outbox
 
 
-async def officer_says(db: Database, words: str, *, at: datetime, monkeypatch: pytest.MonkeyPatch) -> str:
+async def officer_says(db: Database, words: str, *, at: datetime) -> str:
     """What a new officer of the whole union, 王干部, is answered at ``at``, through the whole pipeline."""
     await make_member(db, "10009", "王干部", birth_date=None, roles=[Role.OFFICER], branch="示范大学工会",
                       accounts=[("console", "officer")])
-    monkeypatch.setattr("bot.pipeline.utcnow", lambda: at)
-    pipeline = Pipeline(db=db, settings=settings_with(), registry=build_registry(), metrics=Metrics())
+    pipeline = Pipeline(db=db, settings=settings_with(), registry=build_registry(), metrics=Metrics(),
+                        clock=lambda: at)
     reply = await pipeline.handle(message(words, sender="officer"))
     assert reply is not None
     return reply.text
@@ -306,15 +306,14 @@ async def outbox_states(db: Database, prefix: str) -> dict[str, tuple[str, str |
 
 
 async def test_moving_an_event_recalls_its_old_reminders_still_waiting_in_the_outbox(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database
 ) -> None:
     who = await signed_up_union(db)
     settings = settings_with()
     await new_event(db, title="工会读书会")  # A2
     await join(db, who["张三"], number=2)
     await run_due(db, settings, DUE_24)  # queued; QQ is down, so they wait for a retry
-    answer = await officer_says(db, "修改活动 A1 时间 2027-05-03 14:00", at=DUE_24 + timedelta(hours=1),
-                                monkeypatch=monkeypatch)
+    answer = await officer_says(db, "修改活动 A1 时间 2027-05-03 14:00", at=DUE_24 + timedelta(hours=1))
     assert answer.startswith("已修改 A1 教职工羽毛球赛："), answer
     recalled = ("recalled", "活动 A1 改了时间或地点，原来的提醒已作废，不再发送（报名的人另有变更通知）")
     assert await outbox_states(db, "event:A1:start-") == {
@@ -333,17 +332,16 @@ async def test_moving_an_event_recalls_its_old_reminders_still_waiting_in_the_ou
     assert [(k, n) for k, n, _, _ in new_24] == [("event:A1:start-20270503T0600Z:remind-24h", 3)]
 
 
-async def test_a_change_of_capacity_recalls_nothing(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_change_of_capacity_recalls_nothing(db: Database) -> None:
     await signed_up_union(db)
     await run_due(db, settings_with(), DUE_24)
-    answer = await officer_says(db, "修改活动 A1 名额 8", at=DUE_24 + timedelta(hours=1),
-                                monkeypatch=monkeypatch)
+    answer = await officer_says(db, "修改活动 A1 名额 8", at=DUE_24 + timedelta(hours=1))
     assert answer.startswith("已修改 A1 教职工羽毛球赛："), answer
     assert {status for status, _ in (await outbox_states(db, "event:A1:start-")).values()} == {"queued"}
 
 
 async def test_cancelling_an_event_recalls_all_its_reminders_still_waiting(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database
 ) -> None:
     who = await signed_up_union(db)
     settings = settings_with()
@@ -358,8 +356,7 @@ async def test_cancelling_an_event_recalls_all_its_reminders_still_waiting(
         row.status = "sent"
         await enqueue(session, settings=settings, key="event:A1:promoted:member:1:seq:9",
                       target=Target("onebot", "user", "9001"), reply=Reply("候补转正了"))
-    answer = await officer_says(db, "取消活动 A1 场地检修", at=DUE_2 + timedelta(minutes=20),
-                                monkeypatch=monkeypatch)
+    answer = await officer_says(db, "取消活动 A1 场地检修", at=DUE_2 + timedelta(minutes=20))
     assert answer.startswith("已取消活动 A1"), answer
     cancelled = ("recalled", "活动 A1 已取消，这条消息已作废，不再发送（报名的人另有取消通知）")
     assert len(sent) == 6
