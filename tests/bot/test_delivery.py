@@ -81,14 +81,15 @@ async def test_passing_failures_are_retried_later_with_backoff(db: Database) -> 
     await queue(db, ("a", USER))
     sender = FakeSender(RetryLater("限流 45009"), aiohttp.ClientConnectionError("refused"))
     w = worker(db, sender)
+    before = utcnow()
     assert await w.run_once() == 1
+    after = utcnow()
     assert await state(db) == [("a", "queued", 1, "限流 45009")]
-    assert await w.run_once() == 0  # not due yet: backoff of 5–10 s
+    assert await w.run_once(before) == 0  # not due yet: backoff of 5–10 s
     async with db.read() as session:
         row = await session.scalar(select(OutboxMessage))
     assert row is not None
-    delay = (row.next_attempt_at - utcnow()).total_seconds()
-    assert 4 <= delay <= 10.5
+    assert before + timedelta(seconds=5) <= row.next_attempt_at <= after + timedelta(seconds=10)
     assert await w.run_once(utcnow() + timedelta(seconds=11)) == 1
     assert await state(db) == [("a", "queued", 2, "网络错误：ClientConnectionError")]
     assert await w.run_once(utcnow() + timedelta(seconds=60)) == 1
@@ -98,10 +99,13 @@ async def test_passing_failures_are_retried_later_with_backoff(db: Database) -> 
 
 async def test_retry_after_seconds_from_the_platform_is_honoured(db: Database) -> None:
     await queue(db, ("a", USER))
+    before = utcnow()
     await worker(db, FakeSender(RetryLater("busy", after=120))).run_once()
+    after = utcnow()
     async with db.read() as session:
         row = await session.scalar(select(OutboxMessage))
-    assert row is not None and 118 <= (row.next_attempt_at - utcnow()).total_seconds() <= 121
+    assert row is not None
+    assert before + timedelta(seconds=120) <= row.next_attempt_at <= after + timedelta(seconds=120)
 
 
 async def test_after_max_attempts_a_message_is_dead_with_its_last_error(db: Database) -> None:
@@ -182,13 +186,17 @@ async def test_rate_limits_hold_messages_for_a_busy_group(db: Database) -> None:
     await queue(db, *((f"g{i}", group) for i in range(5)), ("u", USER))
     sender = FakeSender()
     w = worker(db, sender)
+    before = utcnow()
     assert await w.run_once() == 3  # two for the group (2/min) and the user message
+    after = utcnow()
     assert sorted(key for _, _, key in sender.sent) == ["g0", "g1", "u"]
     async with db.read() as session:
         held = list(await session.scalars(
             select(OutboxMessage).where(OutboxMessage.status == "queued")))
     assert len(held) == 3
-    assert all(50 <= (r.next_attempt_at - utcnow()).total_seconds() <= 61 for r in held)
+    # due a minute after the group's first message, which went out between before and after
+    minute = timedelta(minutes=1)
+    assert all(before + minute - (after - before) <= r.next_attempt_at <= after + minute for r in held)
 
 
 def test_rate_limiter_counts_a_sliding_window() -> None:
