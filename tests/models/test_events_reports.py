@@ -100,7 +100,7 @@ async def test_year_figures_count_events_and_person_times(db: Database) -> None:
 
 async def test_a_year_still_running_counts_only_what_has_started(db: Database) -> None:
     member = await make_member(db, "40001", "甲一")
-    now = utcnow()
+    now = local(2026, 6, 15, 10, 0).astimezone(UTC)  # an hour after one event, five minutes before another
     held = await add_event(db, 1, now - timedelta(hours=1))
     await add_signup(db, held, member, 1, came=True)
     coming = await add_event(db, 2, now + timedelta(minutes=5))
