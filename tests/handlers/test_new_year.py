@@ -4,7 +4,9 @@ by that clock alone (far from the real date, so a reading of the wall clock woul
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +44,15 @@ async def test_the_last_tenth_of_a_second_belongs_to_the_old_year(
     assert (await say(pipeline, "of", "活动统计")).startswith("2031 年活动统计（截至 1月1日）")
     assert "请写成 2031-01-22、1月22日、明天 或 下周六" in await say(
         pipeline, "of", "立案 T2031-001 主办 教务处 期限 下辈子")
+
+
+def test_handler_tests_read_no_wall_clock() -> None:
+    """What a handler test expects is computed from its ``clock``, never from the time it runs at."""
+    reads = re.compile(r"\b(?:datetime\.now|date\.today|utcnow|time\.time)\(")
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sorted(Path(__file__).parent.glob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if reads.search(line)
+    ]
+    assert found == []
