@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
 import shlex
 import shutil
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -167,7 +169,17 @@ def run_block(block: str, monkeypatch: pytest.MonkeyPatch) -> str:
 SECTIONS = walkthrough_sections()
 
 
-@pytest.mark.parametrize("section", SECTIONS, ids=[s.title for s in SECTIONS])
+@pytest.fixture
+def quiet_logging() -> Iterator[None]:
+    """``unionbot`` sets up logging on the terminal it runs in; undo that afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
+
+
+@pytest.mark.usefixtures("quiet_logging")
+@pytest.mark.parametrize("section", SECTIONS, ids=[f"section{n}" for n in range(1, len(SECTIONS) + 1)])
 def test_walkthrough_shows_what_a_new_user_sees(
     section: Section, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
