@@ -209,3 +209,40 @@ def test_blocks_are_read_as_a_terminal_shows_them(monkeypatch: pytest.MonkeyPatc
     )
     with pytest.raises(AssertionError):
         _now_of("t", "假设现在是 2026年12月5日（星期一）上午 9:00")
+
+
+def _section(title: str, level: str = "##") -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n{level} {title}\n")
+    end = text.find(f"\n{level} ", start + 1)
+    return text[start : end if end >= 0 else None]
+
+
+def test_command_table_lists_every_command_and_alias() -> None:
+    from handlers import build_registry
+
+    commands = _section("机器人命令")
+    current, planned = commands.split("\n### 规划中的命令\n")
+    for command in build_registry().commands():
+        assert f"`{command.name}" in current, f"「机器人命令」的表里没有「{command.name}」"
+        for alias in command.aliases:
+            assert f"`{alias}`" in current, f"「机器人命令」没写「{command.name}」也可以说「{alias}」"
+        for word in command.words:
+            assert f"`{word} " not in planned and f"`{word}`" not in planned, (
+                f"「{word}」已经能用，不是规划中的命令"
+            )
+
+
+def test_config_section_names_every_key() -> None:
+    from bot.config import HolidaySettings, Settings
+
+    config = _section("配置")
+    for name, section in Settings.model_fields.items():
+        model = HolidaySettings if name == "holidays" else section.annotation
+        assert isinstance(model, type)
+        heading = '`[holidays."节日"]`' if name == "holidays" else f"`[{name}]`"
+        assert heading in config, f"「配置」一节没有 {heading}"
+        for key in model.model_fields:
+            # the tables of [wecom.robots] and [outbox.rate_limits] are sections of their own
+            shown = f"`[{name}.{key}]`" if key in ("robots", "rate_limits") else f"`{key}`"
+            assert shown in config, f"「配置」一节没有说明 [{name}] {key}"
