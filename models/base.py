@@ -22,9 +22,9 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-# The one source of "now" for the whole application (pipeline, handlers, scheduler, the
-# command line, column defaults): ``utcnow`` asks it on every call, so replacing it fixes
-# the time everywhere at once, as the README walkthrough test does.
+# Where "now" comes from for the pipeline, the handlers, the scheduler, the outbox and the
+# column defaults: ``utcnow`` asks it on every call, so replacing it fixes the time for all
+# of them at once, as the README walkthrough test does.
 clock: Callable[[], datetime] = system_clock
 
 
