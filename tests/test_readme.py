@@ -28,17 +28,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 import models.base
 from bot.cli.main import main
+from bot.config import UnionSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 WALKTHROUGH = ("五分钟上手：在终端里试用",)
-TZ = ZoneInfo("Asia/Shanghai")  # the embedded default [union] timezone
+TZ = UnionSettings().tz  # the embedded default [union] timezone
 WEEKDAYS = "一二三四五六日"
 
 _NOW = re.compile(
