@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -17,9 +17,20 @@ from sqlmodel import SQLModel
 M = TypeVar("M", bound=SQLModel)
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
+def system_clock() -> datetime:
+    """The machine's current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+# Where "now" comes from for the pipeline, the handlers, the scheduler, the outbox and the
+# column defaults: ``utcnow`` asks it on every call, so replacing it fixes the time for all
+# of them at once, as the README walkthrough test does.
+clock: Callable[[], datetime] = system_clock
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC, as ``clock`` tells it."""
+    return clock()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

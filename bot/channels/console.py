@@ -47,9 +47,12 @@ def format_reply(reply: Reply, speaker: str, group: str | None) -> str:
 
 async def run_console(
     *, pipeline: Pipeline, settings: Settings, user: str, group: str | None,
-    stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+    stdin: TextIO | None = None, stdout: TextIO | None = None,
 ) -> int:
-    """Read messages until end of input; return the number of messages sent."""
+    """Read messages until end of input (default: the process's stdin and stdout, as they
+    are when called); return the number of messages sent."""
+    stdin = sys.stdin if stdin is None else stdin
+    stdout = sys.stdout if stdout is None else stdout
     speaker = await console_identity(pipeline.db, user)
     interactive = stdin.isatty()
     if interactive:

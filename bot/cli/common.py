@@ -24,15 +24,17 @@ def setup_logging(settings: Settings, *, quiet: bool = False) -> None:
     )
 
 
-def progress_bar(label: str, stream: Any = sys.stderr) -> Callable[[int, int], None]:
-    """A one-line progress bar on stderr: ``label [#####     ] 512/1000``."""
+def progress_bar(label: str, stream: Any = None) -> Callable[[int, int], None]:
+    """A one-line progress bar on ``stream`` (default: stderr at the time it is shown):
+    ``label [#####     ] 512/1000``."""
 
     def show(done: int, total: int) -> None:
+        out = stream if stream is not None else sys.stderr
         width = 30
         filled = width * done // total if total else width
         end = "\n" if done >= total else ""
-        stream.write(f"\r{label} [{'#' * filled}{' ' * (width - filled)}] {done}/{total}{end}")
-        stream.flush()
+        out.write(f"\r{label} [{'#' * filled}{' ' * (width - filled)}] {done}/{total}{end}")
+        out.flush()
 
     return show
 
