@@ -149,12 +149,11 @@ DATA = {
     },
 }
 
-# Sentences still written in code, by module; to be moved, the counts may only shrink.
+# Sentences still written in code, counted over the modules whose name starts so; to be
+# moved, the counts may only shrink.
 UNMOVED = {
-    "bot.config": 25,
-    "bot.config_errors": 14,
-    "models.calendar.arrangements": 19,
-    "models.calendar.festivals": 11,
+    "bot.config": 39,  # bot.config and bot.config_errors
+    "models.calendar": 30,
 }
 
 
@@ -201,11 +200,20 @@ def _sentences(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("module", sorted(MODULES))
-def test_user_facing_sentences_live_in_templates(module: str) -> None:
+def _unmoved(module: str) -> list[str]:
     sentences = _sentences(MODULES[module].read_text(encoding="utf-8"))
-    unmoved = [text for text in sentences if text not in DATA.get(module, set())]
-    assert len(unmoved) == UNMOVED.get(module, 0), unmoved
+    return [text for text in sentences if text not in DATA.get(module, set())]
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if not m.startswith(tuple(UNMOVED))))
+def test_user_facing_sentences_live_in_templates(module: str) -> None:
+    assert _unmoved(module) == []
+
+
+@pytest.mark.parametrize("prefix", sorted(UNMOVED))
+def test_sentences_still_in_code_only_shrink(prefix: str) -> None:
+    unmoved = [text for module in MODULES if module.startswith(prefix) for text in _unmoved(module)]
+    assert len(unmoved) == UNMOVED[prefix], unmoved
 
 
 def test_the_sentence_scan_finds_sentences_and_spares_data() -> None:
