@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from bot.cli.common import add_argument, add_verb
+from bot.render import say
 
 
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
@@ -15,12 +18,26 @@ def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     holidays.set_defaults(func=cmd_holidays)
 
 
+def holiday_year(year: int | str, data_dir: Path | None = None) -> str:
+    """The holiday calendar of ``year``: one line per festival, with its arrangement.
+
+    Raises CalendarRefusal for an unsupported year or a malformed data file.
+    """
+    from models.calendar.arrangements import library_knows
+    from models.calendar.festivals import festivals, parse_year
+
+    number = parse_year(year)
+    known_year = library_knows(date(number, 7, 1))
+    return say("calendar", "holiday_year", year=number, festivals=festivals(number, data_dir),
+               known_year=known_year)
+
+
 def cmd_holidays(args: argparse.Namespace) -> int:
-    from models.calendar.festivals import format_year
+    from models.calendar.arrangements import CalendarRefusal
 
     try:
-        print(format_year(args.year))
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
+        print(holiday_year(args.year))
+    except CalendarRefusal as exc:
+        print(say("calendar", exc.code, **exc.values), file=sys.stderr)
         return 2
     return 0
