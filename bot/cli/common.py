@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.config import Settings, load_settings
@@ -68,22 +68,28 @@ def progress_bar(label: str, stream: Any = sys.stderr) -> Callable[[int, int], N
     return show
 
 
-def run_async(
-    work: Callable[[Settings, Any, argparse.Namespace], Any],
+def run_quiet(
+    work: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]],
 ) -> Callable[[argparse.Namespace], int]:
-    """A verb that opens the database and runs ``await work(settings, db, args)``."""
+    """A verb that reads the configuration, logs only warnings and runs ``await work(settings, args)``."""
 
     def verb(args: argparse.Namespace) -> int:
         settings = settings_of(args)
         setup_logging(settings, quiet=True)
-
-        async def run() -> int:
-            from bot.app import open_database
-
-            async with open_database(settings) as db:
-                result: int = await work(settings, db, args)
-                return result
-
-        return asyncio.run(run())
+        return asyncio.run(work(settings, args))
 
     return verb
+
+
+def run_async(
+    work: Callable[[Settings, Any, argparse.Namespace], Coroutine[Any, Any, int]],
+) -> Callable[[argparse.Namespace], int]:
+    """A verb that opens the database and runs ``await work(settings, db, args)``."""
+
+    async def with_database(settings: Settings, args: argparse.Namespace) -> int:
+        from bot.app import open_database
+
+        async with open_database(settings) as db:
+            return await work(settings, db, args)
+
+    return run_quiet(with_database)

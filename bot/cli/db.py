@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
-from bot.cli.common import add_subverbs, add_verb, settings_of, setup_logging
+from bot.cli.common import add_subverbs, add_verb, run_quiet
 from bot.config import Settings
 from bot.render import say
 
@@ -14,17 +13,10 @@ from bot.render import say
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     db = add_verb(verbs, "db")
     up = add_verb(add_subverbs(db, "db"), "db upgrade", common)
-    up.set_defaults(func=cmd_db_upgrade)
+    up.set_defaults(func=run_quiet(_db_upgrade))
 
 
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
-    setup_logging(settings, quiet=True)
-    print(asyncio.run(_db_upgrade(settings)))
-    return 0
-
-
-async def _db_upgrade(settings: Settings) -> str:
+async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from models import migrate
     from models.db import Database
 
@@ -34,4 +26,5 @@ async def _db_upgrade(settings: Settings) -> str:
         state = await migrate.status(db)
     finally:
         await db.dispose()
-    return say("cli", "db_upgraded", version=state["current"])
+    print(say("cli", "db_upgraded", version=state["current"]))
+    return 0

@@ -7,14 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import (
-    add_argument,
-    add_subverbs,
-    add_verb,
-    export_failed,
-    settings_of,
-    setup_logging,
-)
+from bot.cli.common import add_argument, add_subverbs, add_verb, export_failed, run_quiet
 from bot.config import Settings
 from bot.render import say
 
@@ -24,21 +17,16 @@ def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     export = add_verb(add_subverbs(events, "events"), "events export", common)
     add_argument(export, "events export", "code")
     add_argument(export, "events export", "file")
-    export.set_defaults(func=cmd_events_export)
+    export.set_defaults(func=run_quiet(_events_export))
 
 
-def cmd_events_export(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
-    setup_logging(settings, quiet=True)
-    return asyncio.run(_events_export(settings, args.code, Path(args.file)))
-
-
-async def _events_export(settings: Settings, code: str, path: Path) -> int:
+async def _events_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import open_database
     from models.events.export import export_roster
     from models.events.queries import event_by_number
     from models.events.tables import parse_code
 
+    code, path = args.code, Path(args.file)
     fmt = path.suffix.lower().lstrip(".")
     number = parse_code(code)
     if fmt not in ("xlsx", "csv"):

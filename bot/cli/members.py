@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_argument, add_subverbs, add_verb, progress_bar, settings_of, setup_logging
+from bot.cli.common import add_argument, add_subverbs, add_verb, progress_bar, run_quiet
 from bot.config import Settings
 from bot.render import say
 
@@ -23,7 +22,7 @@ def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     add_argument(imp, "members import", "file")
     add_argument(imp, "members import", "--dry-run", action="store_true")
     add_argument(imp, "members import", "--deactivate-missing", action="store_true")
-    imp.set_defaults(func=cmd_members_import)
+    imp.set_defaults(func=run_quiet(_members_import))
 
 
 def reason(problems: Sequence[Problem]) -> str:
@@ -35,12 +34,6 @@ def summary(report: ImportReport) -> str:
     """One line of counts, then one line per refused row."""
     reasons = [reason(rejection.problems) for rejection in report.rejected]
     return say("roster", "summary", report=report, reasons=reasons)
-
-
-def cmd_members_import(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
-    setup_logging(settings, quiet=True)
-    return asyncio.run(_members_import(settings, args))
 
 
 async def _members_import(settings: Settings, args: argparse.Namespace) -> int:

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import (
-    add_argument,
-    add_subverbs,
-    add_verb,
-    export_failed,
-    settings_of,
-    setup_logging,
-)
+from bot.cli.common import add_argument, add_subverbs, add_verb, export_failed, run_quiet
 from bot.cli.i18n import number_of
 from bot.config import Settings
 from bot.render import say
@@ -25,16 +17,10 @@ def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     export = add_verb(add_subverbs(proposals, "proposals"), "proposals export", common)
     add_argument(export, "proposals export", "--year", type=number_of(int, "--year 2026"))
     add_argument(export, "proposals export", "file")
-    export.set_defaults(func=cmd_proposals_export)
+    export.set_defaults(func=run_quiet(_proposals_export))
 
 
-def cmd_proposals_export(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
-    setup_logging(settings, quiet=True)
-    return asyncio.run(_proposals_export(settings, args.year, Path(args.file)))
-
-
-async def _proposals_export(settings: Settings, year: int | None, path: Path) -> int:
+async def _proposals_export(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from bot.app import open_database
@@ -42,7 +28,8 @@ async def _proposals_export(settings: Settings, year: int | None, path: Path) ->
 
     tz = settings.union.tz
     today = datetime.now(tz).date()
-    year = today.year if year is None else year
+    year: int = today.year if args.year is None else args.year
+    path = Path(args.file)
     if path.suffix.lower() != ".xlsx":
         return export_failed("proposals_suffix", year=year)
     if not 2000 <= year <= 2100:

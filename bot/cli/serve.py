@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from bot.cli.common import add_argument, add_verb, settings_of, setup_logging
+from bot.cli.common import add_argument, add_verb, run_quiet, settings_of, setup_logging
 from bot.config import Settings
 
 
@@ -16,7 +16,7 @@ def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     chat = add_verb(verbs, "chat", common)
     add_argument(chat, "chat", "--as", dest="user", required=True)
     add_argument(chat, "chat", "--group")
-    chat.set_defaults(func=cmd_chat)
+    chat.set_defaults(func=run_quiet(_chat))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -29,14 +29,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_chat(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
-    setup_logging(settings, quiet=True)
-    asyncio.run(_chat(settings, args.user, args.group))
-    return 0
-
-
-async def _chat(settings: Settings, user: str, group: str | None) -> None:
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import open_database
     from bot.channels.console import run_console
     from bot.metrics import Metrics
@@ -47,4 +40,5 @@ async def _chat(settings: Settings, user: str, group: str | None) -> None:
         pipeline = Pipeline(
             db=db, settings=settings, registry=build_registry(), metrics=Metrics()
         )
-        await run_console(pipeline=pipeline, settings=settings, user=user, group=group)
+        await run_console(pipeline=pipeline, settings=settings, user=args.user, group=args.group)
+    return 0

@@ -21,14 +21,11 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
-class ImportReport:
-    """What an import did (or, for a dry run, would do)."""
+class ImportReport(Counts):
+    """What an import did (or, for a dry run, would do): the counts of the writes, the
+    rows read and the rows refused."""
 
     total: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deactivated: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     dry_run: bool = False
 
@@ -38,10 +35,6 @@ class ImportReport:
             "unchanged": self.unchanged, "deactivated": self.deactivated,
             "rejected": len(self.rejected),
         }
-
-    def add(self, counts: Counts) -> None:
-        self.created, self.updated = counts.created, counts.updated
-        self.unchanged, self.deactivated = counts.unchanged, counts.deactivated
 
 
 class _DryRun(Exception):
@@ -78,10 +71,11 @@ async def import_roster(
     columns = frozenset(rows[0].cells) if rows else frozenset()
     try:
         async with db.write() as session:
-            report.add(await apply(
+            await apply(
                 session=session, entries=entries, union_name=union_name, listed=listed,
                 columns=columns, deactivate_missing=deactivate_missing, progress=progress,
-            ))
+                counts=report,
+            )
             if dry_run:
                 raise _DryRun
             session.add(AuditLog(

@@ -227,8 +227,9 @@ async def apply(
     columns: frozenset[str],
     deactivate_missing: bool,
     progress: Callable[[int, int], None] | None,
-) -> Counts:
-    """All the writes of one import, in the caller's transaction."""
+    counts: Counts,
+) -> None:
+    """All the writes of one import, in the caller's transaction; adds up in ``counts``."""
     now = utcnow()
     branches = await _branch_ids(
         session=session, union_name=union_name, names=(e.branch for e in entries)
@@ -238,7 +239,6 @@ async def apply(
     def branch_of(name: str) -> int:
         return branches[_branch_key(name, union_name)]
 
-    counts = Counts()
     for done, chunk in enumerate(_chunks(entries, CHUNK), start=1):
         batch = _plan(chunk, stored=stored, branch_of=branch_of, columns=columns)
         await _write(session=session, batch=batch, now=now)
@@ -252,8 +252,7 @@ async def apply(
     if deactivate_missing:
         if not entries:
             logger.warning("roster: no row accepted, so no member is deactivated")
-            return counts
+            return
         gone = [m.id for no, m in stored.items() if m.active and no not in listed]
         await _deactivate(session=session, ids=gone, now=now)
         counts.deactivated = len(gone)
-    return counts
