@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.holidays import holiday_year as format_year
+from bot.cli.holidays import holiday_year
 from bot.render import say
 from models.calendar.arrangements import DATA_DIR, Arrangement, HolidayDataError, library_knows
 from models.calendar.festivals import check_data_dir, festival, festivals
@@ -49,7 +49,7 @@ def test_file_adds_a_year_the_library_lacks(tmp_path: Path) -> None:
     assert described(spring.arrangement) == "2月5日至2月13日放假调休，共9天；2月14日（星期日）上班"
     assert festival(2027, "除夕", tmp_path).arrangement == spring.arrangement
     assert festival(2027, "国庆", tmp_path).arrangement is None
-    text = format_year(2027, tmp_path)
+    text = holiday_year(2027, tmp_path)
     assert "2027-10-01 星期五 国庆节：放假安排尚未公布" in text
     assert "提示" not in text
 
@@ -144,7 +144,7 @@ def test_malformed_files_name_file_and_section(tmp_path: Path, text: str, sectio
 def test_invalid_toml(tmp_path: Path) -> None:
     path = write(tmp_path, 2027, "[春节\noff = 1\n")
     with pytest.raises(HolidayDataError) as caught:
-        format_year(2027, tmp_path)
+        holiday_year(2027, tmp_path)
     assert refusal(caught).startswith(f"{path}：不是合法的 TOML 格式（")
 
 

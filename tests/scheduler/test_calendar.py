@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from lunar_python import LunarYear
 
-from bot.cli.holidays import holiday_year as format_year
+from bot.cli.holidays import holiday_year
 from bot.render import say
 from models.calendar.arrangements import Arrangement, CalendarRefusal
 from models.calendar.festivals import (
@@ -215,7 +215,7 @@ def test_upcoming_crosses_the_year(empty_dir: Path) -> None:
 @pytest.mark.parametrize("value", [1900, 2100, 0, "abc", "26", "", True])
 def test_unsupported_years_are_refused_in_chinese(value: int | str) -> None:
     with pytest.raises(CalendarRefusal) as caught:
-        format_year(value)
+        holiday_year(value)
     assert re.search(r"例如：unionbot holidays \d{4}$", refusal(caught))
 
 
@@ -231,8 +231,8 @@ def test_festival_unknown_key() -> None:
     assert refusal(caught).startswith("没有名为“圣诞”的节日，可用：元旦、除夕、春节")
 
 
-def test_format_year_2026(empty_dir: Path) -> None:
-    lines = format_year(2026, empty_dir).splitlines()
+def test_holiday_year_2026(empty_dir: Path) -> None:
+    lines = holiday_year(2026, empty_dir).splitlines()
     assert lines[0] == "2026年节假日（放假安排以国务院办公厅通知为准）"
     assert len(lines) == 1 + len(KEYS)
     assert lines[1] == "2026-01-01 星期四 元旦：1月1日至1月3日放假调休，共3天；1月4日（星期日）上班"
@@ -246,14 +246,14 @@ def test_format_year_2026(empty_dir: Path) -> None:
     assert "2026-10-18 星期日 重阳节（农历九月初九）：不放假" in lines
 
 
-def test_format_year_without_data(empty_dir: Path) -> None:
-    text = format_year("2027", empty_dir)
+def test_holiday_year_without_data(empty_dir: Path) -> None:
+    text = holiday_year("2027", empty_dir)
     assert "2027-02-06 星期六 春节（农历正月初一）：放假安排尚未公布" in text
     assert "2027-09-15 星期三 中秋节（农历八月十五）：放假安排尚未公布" in text
     assert "2027-09-10 星期五 教师节：不放假" in text
     assert text.splitlines()[-1].startswith("提示：2027年的放假安排尚未收录")
 
 
-def test_format_year_before_a_festival_was_statutory(empty_dir: Path) -> None:
+def test_holiday_year_before_a_festival_was_statutory(empty_dir: Path) -> None:
     # 清明、端午、中秋 became statutory holidays in 2008.
-    assert "2007-04-05 星期四 清明节：当年无放假安排" in format_year(2007, empty_dir)
+    assert "2007-04-05 星期四 清明节：当年无放假安排" in holiday_year(2007, empty_dir)
