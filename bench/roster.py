@@ -17,6 +17,7 @@ from pathlib import Path
 
 import openpyxl
 
+from bot.cli.members import summary
 from models.db import Database
 from models.migrate import upgrade
 from models.roster import import_roster, read_rows, validate_rows
@@ -57,7 +58,7 @@ async def timed(label: str, coro_factory) -> None:  # type: ignore[no-untyped-de
     started = time.perf_counter()
     report = await coro_factory()
     elapsed = time.perf_counter() - started
-    print(f"{label:<42} {elapsed:6.2f} s   {report.summary().splitlines()[0]}")
+    print(f"{label:<42} {elapsed:6.2f} s   {summary(report).splitlines()[0]}")
 
 
 async def main() -> None:

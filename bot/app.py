@@ -26,6 +26,7 @@ from bot.httpguard import TROUBLE, FloodLog, body_in_time
 from bot.metrics import Metrics
 from bot.outbox.worker import OutboxWorker, Sender
 from bot.pipeline import Pipeline
+from bot.render import say
 from handlers import build_registry
 from models import migrate
 from models.base import utcnow
@@ -55,10 +56,7 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         else:
             state = await migrate.status(db)
             if not state["up_to_date"]:
-                raise ConfigError(
-                    f"数据库结构需要升级（当前 {state['current'] or '空库'}，需要 {state['head']}），"
-                    "请先运行 unionbot db upgrade"
-                )
+                raise ConfigError(say("server", "db_outdated", current=state["current"], head=state["head"]))
         yield db
     finally:
         await db.dispose()

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.appkeys import CLOCK, DB, SETTINGS
+from bot.render import say
 from models.events.export import ExportFile, export_roster
 from models.events.links import EVENT_ROSTER, TOKEN_SHAPE, DownloadLink, find_link
 from models.events.tables import Event
@@ -43,14 +44,14 @@ async def _build(request: web.Request, link: DownloadLink) -> ExportFile | None:
 async def download(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     if not TOKEN_SHAPE.match(token):
-        raise web.HTTPNotFound(text="链接无效或已过期")
+        raise web.HTTPNotFound(text=say("server", "link_invalid"))
     async with request.app[DB].read() as session:
         link = await find_link(session, token, datetime.fromtimestamp(request.app[CLOCK](), UTC))
     if link is None:
-        raise web.HTTPNotFound(text="链接无效或已过期")
+        raise web.HTTPNotFound(text=say("server", "link_invalid"))
     built = await _build(request, link)
     if built is None:
-        raise web.HTTPNotFound(text="链接无效或已过期")
+        raise web.HTTPNotFound(text=say("server", "link_invalid"))
     logger.info("download link %s served: %s, %d rows", link.id, built.filename, built.rows)
     return web.Response(body=built.data, headers={
         "Content-Type": built.content_type,

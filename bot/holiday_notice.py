@@ -12,7 +12,7 @@ from bot.config import HolidaySettings, Settings
 from bot.messages import Reply
 from bot.render import say
 from models.calendar.arrangements import WEEKDAYS, library_knows
-from models.calendar.festivals import KEYS, Festival, arrangement_text
+from models.calendar.festivals import KEYS, Festival
 
 GENERIC_TEMPLATE = "holiday"
 
@@ -132,13 +132,21 @@ def _date_text(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def days_off(festival: Festival) -> str:
+    """What ``festival`` means for days off, in one phrase (its 放假安排 where known)."""
+    known_year = library_knows(date(festival.date.year, 7, 1))
+    return say("calendar", "days_off", festival=festival, known_year=known_year)
+
+
 def notice_values(
     settings: Settings, festival: Festival, config: NoticeConfig, *, recipient: str | None, issued: date
 ) -> NoticeValues:
-    note = arrangement_text(festival, library_knows(date(festival.date.year, 7, 1)))
+    note = days_off(festival)
     arrangement = None
-    if festival.arrangement is not None:
-        arrangement = note if festival.key == "除夕" else festival.arrangement.description
+    if festival.key == "除夕":
+        arrangement = note if festival.arrangement is not None else None
+    elif festival.arrangement is not None:
+        arrangement = say("calendar", "arrangement", a=festival.arrangement)
     return NoticeValues(
         union=settings.union.name, key=festival.key, festival=festival.name, date=festival.date,
         date_text=_date_text(festival.date), weekday=WEEKDAYS[festival.date.weekday()],

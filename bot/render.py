@@ -2,7 +2,8 @@
 
 Each capability has one plain-text template file of macros, e.g. ``basics.txt.j2``
 with ``{% macro bind_ok(name) %}…{% endmacro %}``; ``say("basics", "bind_ok", name=…)``
-renders one macro and trims the surrounding white space.
+renders one macro and trims the surrounding white space. A file may also hold a table of
+words set at its top, ``{% set name = {…} %}``; ``table("cli_parser", "help")`` reads it.
 """
 
 from __future__ import annotations
@@ -38,3 +39,11 @@ def say(template: str, name: str, /, **values: Any) -> str:
         raise KeyError(f"no macro {name!r} in notices/{template}.txt.j2")
     return str(macro(**values)).strip()
 
+
+
+def table(template: str, name: str, /) -> Any:
+    """The value set at the top of ``templates/notices/<template>.txt.j2`` as ``name``."""
+    value = getattr(_module(template), name, None)
+    if value is None:
+        raise KeyError(f"no table {name!r} in notices/{template}.txt.j2")
+    return value

@@ -8,15 +8,13 @@ from datetime import date, datetime, timedelta
 from bot.args import split_args
 from bot.context import Context
 from bot.errors import UserError
-from bot.holiday_notice import notice_config, render_notice
+from bot.holiday_notice import days_off, notice_config, render_notice
 from bot.registry import Command, Registry
 from bot.render import say
-from models.calendar.arrangements import library_knows
 from models.calendar.festivals import (
     KEYS,
     NAMES,
     Festival,
-    arrangement_text,
     festivals_between,
     next_festival,
 )
@@ -91,14 +89,13 @@ def coming(ctx: Context, today: date) -> list[Coming]:
 
 
 def _coming(ctx: Context, festival: Festival) -> Coming:
-    days_off = arrangement_text(festival, library_knows(date(festival.date.year, 7, 1)))
-    days_off = days_off.removeprefix("放假安排")  # shown after 「放假安排：」
+    shown = days_off(festival).removeprefix("放假安排")  # shown after 「放假安排：」
     config = notice_config(ctx.settings, festival.key)
     if not config.enabled:
-        return Coming(festival, days_off, notice=False)
+        return Coming(festival, shown, notice=False)
     due = config.due_at(festival.date, ctx.tz)
     return Coming(
-        festival, days_off, notice=True, notice_at=due.astimezone(ctx.tz), sent=due <= ctx.now,
+        festival, shown, notice=True, notice_at=due.astimezone(ctx.tz), sent=due <= ctx.now,
         delivery=config.delivery, audience=config.audience_label, branches=config.branches,
     )
 

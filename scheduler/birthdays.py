@@ -112,8 +112,10 @@ class Birthdays:
         result = []
         for officer in officers:
             target = roster.target_of(world.settings, officer.id)
+            label = say("calendar", "officer_label", name=officer.name, staff_no=officer.staff_no,
+                        branch=branch)
             result.append(Delivery(
-                key=f"{key}:member:{officer.id}", label=f"{officer.name}（{officer.staff_no}，{branch}名单）",
+                key=f"{key}:member:{officer.id}", label=label,
                 target=target, compose=compose,
                 problem=None if target else say("calendar", "no_private_account"),
             ))

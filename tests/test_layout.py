@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -107,14 +108,12 @@ def test_no_cycles_between_modules() -> None:
 # Still over the limits, to be split; the list may only shrink.
 OVERSIZE = {
     "bot.channels.wechat_xml": {"parse_xml"},
-    "bot.cli.main": {"build_parser"},
     "bot.config": {"<module>"},
     "bot.metrics": {"__init__"},
     "handlers.events.signups": {"register"},
     "handlers.proposals.review": {"accept_command"},
     "models.events.signups": {"<module>"},
     "models.proposals.flow": {"reply", "rate"},
-    "models.roster": {"<module>", "import_roster"},
 }
 
 
@@ -130,3 +129,98 @@ def _oversize(source: str) -> set[str]:
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_modules_and_functions_stay_small(module: str) -> None:
     assert _oversize(MODULES[module].read_text(encoding="utf-8")) == OVERSIZE.get(module, set())
+
+
+# ---------------------------------------------------------------- no sentences in code
+
+_IDEOGRAPH = re.compile(r"[\u4e00-\u9fff]")
+_SENTENCE_MARK = re.compile(r"[，。；！？：]")
+_LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
+
+# Chinese in code that is data, not a sentence: labels, column headers, command examples.
+DATA = {
+    "bot.holiday_notice": {"有不满14周岁子女的会员"},
+    "handlers.events.create": {"发起活动 教职工羽毛球赛 时间 12月5日 14:00 地点 体育馆 名额 30"},
+    "handlers.proposals.review": {"答复 T2026-007 采纳 具体措施"},
+    "models.proposals.export": {
+        "不立案/转建议理由", "立案率（立案 ÷（收到 − 撤回））", "答复率（已答复 ÷ 立案）",
+        "满意率（（满意 + 基本满意）÷ 已评价）",
+    },
+}
+
+# Sentences still written in code, counted over the modules whose name starts so; to be
+# moved, the counts may only shrink.
+UNMOVED = {
+    "bot.config": 39,  # bot.config and bot.config_errors
+}
+
+
+def _text(node: ast.AST) -> str | None:
+    """A string literal, or an f-string with ``{}`` for each placeholder."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    return None
+
+
+def _exempt(tree: ast.AST) -> set[int]:
+    """Nodes that may hold Chinese: docstrings, log messages, a command's ``Command(...)``
+    help, regular expressions, and the parts of an f-string (the whole is checked)."""
+    exempt: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            exempt.add(id(body[0].value))
+        if isinstance(node, ast.Call):
+            func = node.func
+            logged = isinstance(func, ast.Attribute) and func.attr in _LOG_CALLS
+            owner = func.value if isinstance(func, ast.Attribute) else None
+            regex = isinstance(owner, ast.Name) and owner.id == "re"
+            command = isinstance(func, ast.Name) and func.id == "Command"
+            if logged or regex or command:
+                exempt.update(id(sub) for sub in ast.walk(node))
+        if isinstance(node, ast.JoinedStr):
+            exempt.update(id(part) for part in node.values)
+    return exempt
+
+
+def _sentences(source: str) -> list[str]:
+    """Chinese sentences in string literals: a mark like 「，」 or 「：」, or eight characters."""
+    tree = ast.parse(source)
+    exempt = _exempt(tree)
+    found = []
+    for node in ast.walk(tree):
+        text = None if id(node) in exempt else _text(node)
+        ideographs = len(_IDEOGRAPH.findall(text or ""))
+        if text and ideographs >= 2 and (_SENTENCE_MARK.search(text) or ideographs >= 8):
+            found.append(text)
+    return found
+
+
+def _unmoved(module: str) -> list[str]:
+    sentences = _sentences(MODULES[module].read_text(encoding="utf-8"))
+    return [text for text in sentences if text not in DATA.get(module, set())]
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if not m.startswith(tuple(UNMOVED))))
+def test_user_facing_sentences_live_in_templates(module: str) -> None:
+    assert _unmoved(module) == []
+
+
+@pytest.mark.parametrize("prefix", sorted(UNMOVED))
+def test_sentences_still_in_code_only_shrink(prefix: str) -> None:
+    unmoved = [text for module in MODULES if module.startswith(prefix) for text in _unmoved(module)]
+    assert len(unmoved) == UNMOVED[prefix], unmoved
+
+
+def test_the_sentence_scan_finds_sentences_and_spares_data() -> None:
+    source = '''
+def f(x):
+    """说明：文档字符串不算。"""
+    logger.info("日志，不算")
+    re.compile("(?:星期|周)[一二三]，")
+    label = "会员"
+    return f"已导出 {x} 件，请查收"
+'''
+    assert _sentences(source) == ["已导出 {} 件，请查收"]

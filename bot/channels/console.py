@@ -15,6 +15,7 @@ from typing import TextIO
 from bot.config import Settings
 from bot.messages import Incoming, Reply
 from bot.pipeline import Pipeline
+from bot.render import say
 from models.db import Database
 from models.members import account_by_external, account_of_member, member_by_staff_no
 from models.org import Account
@@ -56,9 +57,8 @@ async def run_console(
     speaker = await console_identity(pipeline.db, user)
     interactive = stdin.isatty()
     if interactive:
-        where = f"群「{group}」" if group else "私聊"
-        print(f"{settings.union.bot_name}（{where}，以 {user} 的身份）。输入消息，Ctrl-D 退出。",
-              file=stdout)
+        greeting = say("console", "greeting", bot_name=settings.union.bot_name, group=group, user=user)
+        print(greeting, file=stdout)
     loop = asyncio.get_running_loop()
     count = 0
     while True:
@@ -83,5 +83,5 @@ async def run_console(
         if reply is not None:
             print(format_reply(reply, user, group), file=stdout, flush=True)
         elif interactive:
-            print("（群里只回应命令，这句话机器人不会回答）", file=stdout, flush=True)
+            print(say("console", "ignored"), file=stdout, flush=True)
     return count

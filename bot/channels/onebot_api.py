@@ -30,6 +30,7 @@ from bot.config import OnebotSettings
 from bot.messages import Incoming, Reply
 from bot.outbox.queue import Target
 from bot.outbox.worker import RetryLater, Sender, Undeliverable
+from bot.render import say
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def plain_text(reply: Reply) -> str:
 def action_for(target: Target, reply: Reply, key: str) -> tuple[str, dict[str, Any]]:
     """The API action and its parameters for one outbox message."""
     if not target.id.isascii() or not target.id.isdigit() or len(target.id) > 20:
-        raise Undeliverable(f"QQ 号或群号「{target.id[:40]}」不正确")
+        raise Undeliverable(say("qq", "bad_target", target=target.id[:40]))
     text = plain_text(reply)
     if target.kind == "group":
         mention = _AT_IN_KEY.search(key) if reply.mention_sender else None
@@ -62,7 +63,7 @@ def action_for(target: Target, reply: Reply, key: str) -> tuple[str, dict[str, A
         return "send_group_msg", {"group_id": int(target.id), "message": text, "auto_escape": True}
     if target.kind == "user":
         return "send_private_msg", {"user_id": int(target.id), "message": text, "auto_escape": True}
-    raise Undeliverable("QQ（OneBot）只能发给群和个人")
+    raise Undeliverable(say("qq", "onebot_kinds"))
 
 
 class OnebotSender(Sender):
@@ -77,7 +78,7 @@ class OnebotSender(Sender):
 
     async def send(self, target: Target, reply: Reply, key: str) -> None:
         if not self.settings.api_url:
-            raise Undeliverable("没有配置 [onebot] api_url，QQ（OneBot）无法主动发消息")
+            raise Undeliverable(say("qq", "no_api_url"))
         action, params = action_for(target, reply, key)
         headers = {"Content-Type": "application/json"}
         if self.settings.access_token:
@@ -95,35 +96,31 @@ class OnebotSender(Sender):
 def verdict(action: str, status: int, body: bytes, retry_after: str | None = None) -> None:
     """Return when the implementation confirmed the message; raise otherwise."""
     if status in (401, 403):
-        raise Undeliverable(
-            f"协议端拒绝了访问令牌（HTTP {status}）：请核对 [onebot] access_token 与协议端设置一致"
-        )
+        raise Undeliverable(say("qq", "token_refused_http", status=status))
     if status == 404:
-        raise Undeliverable(f"协议端没有 {action} 接口（HTTP 404）：请核对 [onebot] api_url")
+        raise Undeliverable(say("qq", "no_such_action_http", action=action))
     if status in (408, 429) or status >= 500:
-        raise RetryLater(f"协议端暂时无法处理（HTTP {status}）", after=_seconds(retry_after))
+        raise RetryLater(say("qq", "busy", status=status), after=_seconds(retry_after))
     if 400 <= status < 500:
-        raise Undeliverable(f"协议端拒绝了请求（HTTP {status}）")
+        raise Undeliverable(say("qq", "request_refused", status=status))
     if status != 200:
-        raise RetryLater(f"协议端答复异常（HTTP {status}）")
+        raise RetryLater(say("qq", "odd_status", status=status))
     answer = _json_object(body)
     if answer is None:
-        raise RetryLater("协议端的答复不是 OneBot 格式，无法确认是否发出")
+        raise RetryLater(say("qq", "not_onebot"))
     retcode, state = answer.get("retcode"), answer.get("status")
     if (state == "ok" and retcode in (0, None)) or (state is None and retcode == 0):
         return
     detail = _detail(answer)
     if retcode == 1400:
-        raise Undeliverable(f"协议端认为请求有误（retcode 1400）{detail}")
+        raise Undeliverable(say("qq", "bad_request", detail=detail))
     if retcode in _AUTH_CODES:
-        raise Undeliverable(
-            f"协议端拒绝了访问令牌（retcode {retcode}）：请核对 [onebot] access_token{detail}"
-        )
+        raise Undeliverable(say("qq", "token_refused", retcode=retcode, detail=detail))
     if retcode == 1404:
-        raise Undeliverable(f"协议端没有 {action} 接口（retcode 1404）{detail}")
+        raise Undeliverable(say("qq", "no_such_action", action=action, detail=detail))
     if state == "async":
-        raise RetryLater("协议端只受理了发送（async），没有确认送达")
-    raise RetryLater(f"协议端发送失败（retcode {retcode}）{detail}")
+        raise RetryLater(say("qq", "only_accepted"))
+    raise RetryLater(say("qq", "send_failed", retcode=retcode, detail=detail))
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
@@ -136,7 +133,7 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
 
 def _detail(answer: dict[str, Any]) -> str:
     words = answer.get("wording") or answer.get("message") or answer.get("msg")
-    return f"：{str(words)[:200]}" if words else ""
+    return say("qq", "detail", words=str(words)[:200]) if words else ""
 
 
 def _seconds(value: str | None) -> float | None:

@@ -134,10 +134,10 @@ class QqApi:
         lifetime = _positive_number(answer.get("expires_in"))
         if status == 200 and isinstance(token, str) and token and lifetime is not None:
             return token, lifetime
-        reason = f"获取 access_token 失败（HTTP {status}{_code_text(answer)}）"
-        if status < 500 and status != 429:
-            reason += "：请核对 [qq_official] app_id 和 secret"
-        raise ApiError(reason, retry=status >= 500 or status == 429)
+        retry = status >= 500 or status == 429
+        code_text = _code_text(answer)
+        reason = say("qq", "token_failed", status=status, code_text=code_text, check_settings=not retry)
+        raise ApiError(reason, retry=retry)
 
     # ------------------------------------------------------------ passive replies
 
@@ -207,7 +207,7 @@ class QqApi:
                 return Result.FAILED
             return exc.reason
         except (aiohttp.ClientError, TimeoutError) as exc:
-            return f"网络错误：{type(exc).__name__}"
+            return say("outbox", "network_error", error=type(exc).__name__)
         if 200 <= status < 300:
             return Result.SENT
         code = answer.get("code", answer.get("err_code"))
@@ -261,5 +261,4 @@ def _positive_number(value: Any) -> float | None:
 def _code_text(answer: dict[str, Any]) -> str:
     code = answer.get("code", answer.get("err_code"))
     message = answer.get("message") or answer.get("msg")
-    text = f"，code {code}" if code is not None else ""
-    return text + (f"：{str(message)[:200]}" if message else "")
+    return say("qq", "code_text", code=code, message=str(message)[:200] if message else "")

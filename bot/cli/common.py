@@ -1,5 +1,5 @@
-"""What the verbs share: reading the configuration, logging, a progress bar, a verb that
-opens the database."""
+"""What the verbs share: their words, reading the configuration, logging, a progress bar,
+a verb that opens the database."""
 
 from __future__ import annotations
 
@@ -7,10 +7,41 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.config import Settings, load_settings
+from bot.render import say, table
+
+
+def words_of(verb: str) -> dict[str, Any]:
+    """The help of ``verb`` ("members import") and of its arguments, from
+    ``templates/notices/cli_parser.txt.j2``."""
+    words: dict[str, Any] = table("cli_parser", "verbs")[verb]
+    return words
+
+
+def add_verb(verbs: Any, verb: str, common: argparse.ArgumentParser | None = None) -> Any:
+    """The parser of ``verb`` under ``verbs``, named by the last word, with its help."""
+    parents = [common] if common is not None else []
+    return verbs.add_parser(verb.split()[-1], parents=parents, help=words_of(verb)["help"])
+
+
+def add_subverbs(parser: argparse.ArgumentParser, verb: str) -> Any:
+    """The sub-commands of ``verb`` ("members" → "members import", …)."""
+    metavar = words_of("unionbot")["subverbs"]
+    return parser.add_subparsers(dest=f"{verb}_verb", required=True, metavar=metavar)
+
+
+def add_argument(parser: argparse.ArgumentParser, verb: str, *flags: str, **options: Any) -> None:
+    """An argument of ``verb`` with its metavar and help from the words of the verb."""
+    parser.add_argument(*flags, **words_of(verb)[flags[0]], **options)
+
+
+def export_failed(reason: str, /, **values: Any) -> int:
+    """Say on stderr why an export failed (``reason`` is a macro of ``notices/cli``); exit 2."""
+    print(say("cli", "export_failed", reason=say("cli", reason, **values)), file=sys.stderr)
+    return 2
 
 
 def settings_of(args: argparse.Namespace) -> Settings:
@@ -39,22 +70,28 @@ def progress_bar(label: str, stream: Any = None) -> Callable[[int, int], None]:
     return show
 
 
-def run_async(
-    work: Callable[[Settings, Any, argparse.Namespace], Any],
+def run_quiet(
+    work: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]],
 ) -> Callable[[argparse.Namespace], int]:
-    """A verb that opens the database and runs ``await work(settings, db, args)``."""
+    """A verb that reads the configuration, logs only warnings and runs ``await work(settings, args)``."""
 
     def verb(args: argparse.Namespace) -> int:
         settings = settings_of(args)
         setup_logging(settings, quiet=True)
-
-        async def run() -> int:
-            from bot.app import open_database
-
-            async with open_database(settings) as db:
-                result: int = await work(settings, db, args)
-                return result
-
-        return asyncio.run(run())
+        return asyncio.run(work(settings, args))
 
     return verb
+
+
+def run_async(
+    work: Callable[[Settings, Any, argparse.Namespace], Coroutine[Any, Any, int]],
+) -> Callable[[argparse.Namespace], int]:
+    """A verb that opens the database and runs ``await work(settings, db, args)``."""
+
+    async def with_database(settings: Settings, args: argparse.Namespace) -> int:
+        from bot.app import open_database
+
+        async with open_database(settings) as db:
+            return await work(settings, db, args)
+
+    return run_quiet(with_database)

@@ -16,72 +16,67 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlmodel import col
 
 from bot.appkeys import HTTP, METRICS, SENDERS, SETTINGS
+from bot.cli.common import add_argument, add_subverbs, add_verb, progress_bar, run_async
+from bot.cli.i18n import number_of
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.outbox.worker import OutboxWorker, Sender, listing, retry
+from bot.render import say
 from models.audit import AuditLog
 from models.base import execute_core, table_of, utcnow
 from models.db import Database
 from models.org import Branch
 from models.outbox import DEAD, RECALLED, SENT, STATUSES, UNKNOWN, OutboxMessage
 
-STATUS_LABELS = {"queued": "排队", "sending": "发送中", "sent": "已发送", "dead": "失败",
-                 "unknown": "结果未知", "recalled": "已撤销"}
-
 
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
-    from bot.cli.common import run_async
-    from bot.cli.i18n import number_of
-
-    outbox = verbs.add_parser("outbox", help="发件箱：排队、已发送、失败、已撤销的消息")
-    outbox_verbs = outbox.add_subparsers(dest="outbox_verb", required=True, metavar="子命令")
-    show = outbox_verbs.add_parser("list", parents=[common], help="列出最近的消息")
-    show.add_argument("--status", choices=STATUSES, metavar="状态",
-                      help="只看某种状态（dead = 失败，recalled = 已撤销）")
-    show.add_argument("--limit", type=number_of(int, "--limit 20"), default=50, metavar="条数",
-                      help="最多列出几条（默认 50）")
+    outbox = add_verb(verbs, "outbox")
+    outbox_verbs = add_subverbs(outbox, "outbox")
+    show = add_verb(outbox_verbs, "outbox list", common)
+    add_argument(show, "outbox list", "--status", choices=STATUSES)
+    add_argument(show, "outbox list", "--limit", type=number_of(int, "--limit 20"), default=50)
     show.set_defaults(func=run_async(_list))
-    again = outbox_verbs.add_parser("retry", parents=[common], help="把失败或结果未知的消息重新排队")
-    again.add_argument("id", type=number_of(int, "12"), metavar="编号", help="消息编号（outbox list 第一列）")
+    again = add_verb(outbox_verbs, "outbox retry", common)
+    add_argument(again, "outbox retry", "id", type=number_of(int, "12"))
     again.set_defaults(func=run_async(_retry))
 
-    cast = verbs.add_parser("broadcast", parents=[common], help="把一条通知发到各群（显示进度和失败清单）")
-    cast.add_argument("text", metavar="内容", help="通知内容")
-    cast.add_argument("--branch", metavar="分工会", help="只发到这个分工会的群（默认：全校所有群）")
-    cast.add_argument("--wait", type=number_of(float, "--wait 60"), default=120.0, metavar="秒",
-                      help="最多等待送达多少秒，之后剩下的交给服务继续发送（默认 120）")
-    cast.add_argument("--again", action="store_true",
-                      help="今天已经发过同样内容时仍再发一次（默认同一天同样的内容只发一次）")
+    cast = add_verb(verbs, "broadcast", common)
+    add_argument(cast, "broadcast", "text")
+    add_argument(cast, "broadcast", "--branch")
+    add_argument(cast, "broadcast", "--wait", type=number_of(float, "--wait 60"), default=120.0)
+    add_argument(cast, "broadcast", "--again", action="store_true")
     cast.set_defaults(func=run_async(_broadcast))
 
 
 async def _list(settings: Settings, db: Database, args: argparse.Namespace) -> int:
     rows = await listing(db, status=args.status, limit=args.limit)
     if not rows:
-        print("发件箱里没有消息。")
+        print(say("cli", "outbox_empty"))
         return 0
     tz = settings.union.tz
     for row in rows:
         when = row.sent_at if row.status == SENT and row.sent_at else row.next_attempt_at
-        print(f"{row.id:>6}  {STATUS_LABELS.get(row.status, row.status):<4}  "
-              f"{row.channel}:{row.target_kind}:{row.target}  第{row.attempts}次  "
-              f"{when.astimezone(tz):%m-%d %H:%M:%S}  {row.key}"
-              + (f"\n        {row.last_error}" if row.last_error else ""))
+        line = say(
+            "cli", "outbox_row", status=row.status, target=f"{row.channel}:{row.target_kind}:{row.target}",
+            attempts=row.attempts, when=f"{when.astimezone(tz):%m-%d %H:%M:%S}", key=row.key,
+            error=row.last_error,
+        )
+        print(f"{row.id:>6}  {line}")
     return 0
 
 
 async def _retry(settings: Settings, db: Database, args: argparse.Namespace) -> int:
     result = await retry(db, args.id)
     if result is None:
-        print(f"没有编号为 {args.id} 的消息。", file=sys.stderr)
+        print(say("cli", "no_such_message", id=args.id), file=sys.stderr)
         return 1
     if result["after"] == RECALLED:
-        print(f"消息 {args.id} 已撤销，不能重发：{result['reason'] or '内容已经过时'}。")
+        print(say("cli", "retry_recalled", id=args.id, reason=result["reason"]))
         return 1
     if result["after"] != "queued":
-        print(f"消息 {args.id} 的状态是「{STATUS_LABELS[result['before']]}」，不需要重发。")
+        print(say("cli", "retry_needless", id=args.id, status=result["before"]))
         return 1
-    print(f"消息 {args.id} 已重新排队，服务运行时会在一秒内发送。")
+    print(say("cli", "retry_queued", id=args.id))
     return 0
 
 
@@ -106,18 +101,15 @@ _ROOT = select(Branch).where(col(Branch.parent_id).is_(None)).order_by(col(Branc
 
 async def _broadcast(settings: Settings, db: Database, args: argparse.Namespace) -> int:
     from bot.broadcast import MAX_BROADCAST_CHARS, broadcast_key, queue_broadcast
-    from bot.cli.common import progress_bar
-
     text = args.text.strip()
     if not text or len(text) > MAX_BROADCAST_CHARS:
-        print(f"通知内容不能为空，也不能超过 {MAX_BROADCAST_CHARS} 个字。", file=sys.stderr)
+        print(say("cli", "broadcast_length", limit=MAX_BROADCAST_CHARS), file=sys.stderr)
         return 2
     today = utcnow().astimezone(settings.union.tz).date().isoformat()
     async with db.write() as session:
         branch = await session.scalar(_BRANCH if args.branch else _ROOT, {"name": args.branch})
         if branch is None or branch.id is None:
-            print(f"没有找到分工会「{args.branch}」。" if args.branch else
-                  "还没有导入名册：请先运行 unionbot members import。", file=sys.stderr)
+            print(say("cli", "no_branch", name=args.branch), file=sys.stderr)
             return 2
         key = broadcast_key("cli", str(branch.id), text, utcnow().isoformat() if args.again else today)
         result = await queue_broadcast(session, settings=settings, branch_id=branch.id, text=text, key=key)
@@ -127,14 +119,12 @@ async def _broadcast(settings: Settings, db: Database, args: argparse.Namespace)
             "target": f"branch:{branch.id}",
             "after": json.dumps({"text": text, "queued": total}, ensure_ascii=False),
         })
-    print(f"已排队 {total} 个群" + (f"（其中 {len(result.already)} 个今天已发过同样内容，不再重复）"
-                                    if result.already else "") + "。")
+    print(say("cli", "broadcast_queued", total=total, already=len(result.already)))
     if not total and not result.unreachable:
-        print("还没有可以广播的群：先让机器人进群并在群里发「本群归属 分工会名称」，"
-              "或在配置文件的 [wecom.robots] 里添加企业微信群机器人。", file=sys.stderr)
+        print(say("cli", "no_groups"), file=sys.stderr)
         return 1
     if total:
-        await _deliver(settings, db, key, total, args.wait, progress_bar("发送"))
+        await _deliver(settings, db, key, total, args.wait, progress_bar(say("cli", "sending")))
     return await _report(db, key, result.unreachable)
 
 
@@ -159,8 +149,7 @@ async def _deliver(settings: Settings, db: Database, key: str, total: int, wait:
             progress(done, total)
             if done >= total or loop.time() >= deadline:
                 if done < total:
-                    print(f"\n还有 {total - done} 条在排队（等待重试或限速），服务运行时会继续发送；"
-                          "用 unionbot outbox list 查看。", file=sys.stderr)
+                    print("\n" + say("cli", "still_queued", count=total - done), file=sys.stderr)
                 return
             await asyncio.sleep(min(settings.outbox.poll_seconds, 0.5))
 
@@ -174,11 +163,13 @@ async def _report(db: Database, key: str, unreachable: list[tuple[Any, str]]) ->
             .order_by(col(OutboxMessage.id))
         ))
     if not failed and not unreachable:
-        print("全部送达。")
+        print(say("cli", "all_delivered"))
         return 0
-    print(f"以下 {len(failed) + len(unreachable)} 个群没有送达：")
+    print(say("cli", "undelivered", count=len(failed) + len(unreachable)))
     for chat, reason in unreachable:
-        print(f"· {chat.name or chat.chat_id}（{chat.channel}）：{reason}")
+        name = chat.name or chat.chat_id
+        print(say("cli", "unreachable_group", name=name, channel=chat.channel, reason=reason))
     for row in failed:
-        print(f"· {row.target}（{row.channel}，消息 {row.id}）：{row.last_error}")
+        print(say("cli", "failed_group", target=row.target, channel=row.channel, id=row.id,
+                  error=row.last_error))
     return 1

@@ -41,6 +41,7 @@ from bot.config import OutboxSettings, Settings, parse_rate
 from bot.messages import Reply
 from bot.metrics import Metrics
 from bot.outbox.queue import Target, TargetKind
+from bot.render import say
 from models.base import execute_core, table_of, utcnow
 from models.db import Database
 from models.outbox import DEAD, QUEUED, RECALLED, SENDING, SENT, UNKNOWN, OutboxMessage
@@ -255,10 +256,9 @@ class OutboxWorker:
         async with self.db.write() as session:
             for row_id, channel, kind in expired:
                 sender = self.senders.get(channel)
-                if sender is not None and sender.drops_duplicates(kind):
-                    status, error = QUEUED, "发送中断，平台会去重，已重新排队"
-                else:
-                    status, error = UNKNOWN, "发送中断，不知道是否已送达；确认未收到后可用 outbox retry 重发"
+                dropped = sender is not None and sender.drops_duplicates(kind)
+                status = QUEUED if dropped else UNKNOWN
+                error = say("outbox", "interrupted", dropped=dropped)
                 done = await execute_core(session, _EXPIRE, {
                     "row_id": row_id, "new_status": status, "error": error, "now": now,
                 })
@@ -311,23 +311,23 @@ class OutboxWorker:
         sender = self.senders.get(row.target.channel)
         try:
             if sender is None:
-                raise Undeliverable(f"渠道 {row.target.channel} 未启用")
+                raise Undeliverable(say("outbox", "no_sender", channel=row.target.channel))
             await sender.send(row.target, Reply.from_json(row.payload), row.key)
         except Undeliverable as exc:
             await self._finish(row, DEAD, exc.reason)
         except RetryLater as exc:
             await self._retry(row, exc.reason, exc.after)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            await self._retry(row, f"网络错误：{type(exc).__name__}", None)
+            await self._retry(row, say("outbox", "network_error", error=type(exc).__name__), None)
         except Exception as exc:
             logger.exception("outbox message %s: unexpected error from the sender", row.id)
-            await self._retry(row, f"内部错误：{type(exc).__name__}", None)
+            await self._retry(row, say("outbox", "internal_error", error=type(exc).__name__), None)
         else:
             await self._finish(row, SENT, None)
 
     async def _retry(self, row: Due, reason: str, after: float | None) -> None:
         if row.attempts >= self.config.max_attempts:
-            await self._finish(row, DEAD, f"{row.attempts} 次尝试都失败了，最后一次：{reason}")
+            await self._finish(row, DEAD, say("outbox", "gave_up", attempts=row.attempts, reason=reason))
             return
         delay = after if after is not None else self.backoff(row.attempts)
         await self._finish(row, QUEUED, reason, at=utcnow() + timedelta(seconds=delay))

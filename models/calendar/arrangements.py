@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import chinese_calendar  # type: ignore[import-untyped]
 
@@ -58,8 +59,18 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CHINESE_HEADER = re.compile(r"^([ \t]*)\[[ \t]*([\u3400-\u4dbf\u4e00-\u9fff]+)[ \t]*\]", re.MULTILINE)
 
 
-class HolidayDataError(ValueError):
-    """A holiday data file is malformed; the message names the file and the festival."""
+class CalendarRefusal(ValueError):
+    """A year, festival or data file the calendar cannot use; ``code`` names a macro of
+    ``templates/notices/calendar.txt.j2`` and ``values`` fill it."""
+
+    def __init__(self, code: str, /, **values: Any) -> None:
+        super().__init__(f"{code} {values!r}")  # for the log; people read the macro
+        self.code = code
+        self.values = values
+
+
+class HolidayDataError(CalendarRefusal):
+    """A holiday data file is malformed; the values name the file and the section."""
 
 
 @dataclass(frozen=True)
@@ -79,26 +90,6 @@ class Arrangement:
     def covers(self, day: date) -> bool:
         """Whether ``day`` is one of the days off."""
         return self.off_start <= day <= self.off_end
-
-    @property
-    def description(self) -> str:
-        """One line in the notice's words, e.g. ``2月5日至2月13日放假调休，共9天；2月14日（星期日）上班``."""
-        all_dates = (self.off_start, self.off_end, *self.workdays)
-        with_year = len({d.year for d in all_dates}) > 1
-
-        def day_text(d: date) -> str:
-            return f"{d.year}年{d.month}月{d.day}日" if with_year else f"{d.month}月{d.day}日"
-
-        if self.off_start == self.off_end:
-            span = day_text(self.off_start)
-        else:
-            span = f"{day_text(self.off_start)}至{day_text(self.off_end)}"
-        verb = "放假调休" if self.workdays else "放假"
-        text = f"{span}{verb}，共{self.days}天"
-        if self.workdays:
-            work = "、".join(f"{day_text(d)}（{WEEKDAYS[d.weekday()]}）" for d in self.workdays)
-            text += f"；{work}上班"
-        return text
 
 
 # ---------------------------------------------------------------- public lookups
@@ -197,24 +188,19 @@ def parse_file(path: Path, year: int, festival_dates: Mapping[str, date]) -> dic
     try:
         data = tomllib.loads(quote_chinese_headers(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as exc:
-        raise HolidayDataError(f"{path}：无法读取（{exc}）") from exc
+        raise HolidayDataError("file_unreadable", path=str(path), error=str(exc)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise HolidayDataError(
-            f"{path}：不是合法的 TOML 格式（{exc}），请对照 holidays/README.md 检查"
-        ) from exc
+        raise HolidayDataError("file_not_toml", path=str(path), error=str(exc)) from exc
     result: dict[str, Arrangement] = {}
     for section, body in data.items():
         key = ALIASES.get(section, section)
-        where = f"{path} 中的 [{section}]"
+        where = {"path": str(path), "section": section}
         if key not in STATUTORY:
-            allowed = "、".join(STATUTORY)
-            raise HolidayDataError(f"{where}：不是有放假安排的节日，只能写：{allowed}")
+            raise HolidayDataError("not_statutory", **where, allowed=list(STATUTORY))
         if key in result:
-            raise HolidayDataError(f"{where}：与前面的 [{key}] 重复")
+            raise HolidayDataError("section_twice", **where, key=key)
         if not isinstance(body, dict):
-            raise HolidayDataError(
-                f"{where}：应写成一节，例如 [{key}] 下一行写 {_example(festival_dates[key])}"
-            )
+            raise HolidayDataError("not_a_section", **where, key=key, example=_example(festival_dates[key]))
         result[key] = _parse_section(body, where, path, festival_dates[key])
     return result
 
@@ -233,50 +219,44 @@ def _example(festival_date: date) -> str:
     return f'off = ["{festival_date.isoformat()}", "{end.isoformat()}"]'
 
 
-def _parse_section(body: dict[str, object], where: str, path: Path, festival_date: date) -> Arrangement:
+def _parse_section(
+    body: dict[str, object], where: dict[str, str], path: Path, festival_date: date
+) -> Arrangement:
     example = _example(festival_date)
     unknown = sorted(set(body) - {"off", "workdays"})
     if unknown:
-        raise HolidayDataError(f"{where}：不认识的项 {'、'.join(unknown)}，只能写 off 和 workdays")
+        raise HolidayDataError("unknown_items", **where, items=unknown)
     if "off" not in body:
-        raise HolidayDataError(f"{where}：缺少放假起止日期，例如 {example}")
+        raise HolidayDataError("no_off", **where, example=example)
     off = _parse_dates(body["off"], where, "off")
     if len(off) not in (1, 2):
-        raise HolidayDataError(
-            f"{where}：off 应写放假的开始和结束两个日期（只放一天可只写一个），例如 {example}"
-        )
+        raise HolidayDataError("off_count", **where, example=example)
     start, end = off[0], off[-1]
     if end < start:
-        raise HolidayDataError(f"{where}：放假结束日期 {end} 早于开始日期 {start}")
+        raise HolidayDataError("off_reversed", **where, start=start, end=end)
     days = (end - start).days + 1
     if days > MAX_DAYS_OFF:
-        raise HolidayDataError(f"{where}：放假 {days} 天，超过 {MAX_DAYS_OFF} 天，请检查日期")
+        raise HolidayDataError("off_too_long", **where, days=days, limit=MAX_DAYS_OFF)
     near = timedelta(days=MAX_DISTANCE_FROM_FESTIVAL)
     if not start - near <= festival_date <= end + near:
-        raise HolidayDataError(
-            f"{where}：放假日期 {start} 至 {end} 与节日当天 {festival_date} 相距太远，请检查年份和日期"
-        )
+        raise HolidayDataError("off_too_far", **where, start=start, end=end, festival_date=festival_date)
     workdays = _parse_dates(body.get("workdays", []), where, "workdays")
     if len(set(workdays)) != len(workdays):
-        raise HolidayDataError(f"{where}：workdays 中有重复的日期")
+        raise HolidayDataError("workdays_twice", **where)
     far = timedelta(days=MAX_WORKDAY_DISTANCE)
     for day in workdays:
         if start <= day <= end:
-            raise HolidayDataError(f"{where}：调休上班日 {day} 落在放假期间 {start} 至 {end} 内")
+            raise HolidayDataError("workday_in_break", **where, day=day, start=start, end=end)
         if not start - far <= day <= end + far:
-            raise HolidayDataError(
-                f"{where}：调休上班日 {day} 离放假期间超过 {MAX_WORKDAY_DISTANCE} 天，请检查日期"
-            )
+            raise HolidayDataError("workday_too_far", **where, day=day, limit=MAX_WORKDAY_DISTANCE)
         if day.weekday() < 5:
-            raise HolidayDataError(
-                f"{where}：调休上班日 {day} 是{WEEKDAYS[day.weekday()]}，调休上班日应是星期六或星期日"
-            )
+            raise HolidayDataError("workday_not_weekend", **where, day=day)
     return Arrangement(off_start=start, off_end=end, workdays=tuple(sorted(workdays)), source=f"file:{path}")
 
 
-def _parse_dates(value: object, where: str, field: str) -> list[date]:
+def _parse_dates(value: object, where: dict[str, str], field: str) -> list[date]:
     if not isinstance(value, list):
-        raise HolidayDataError(f'{where}：{field} 应是方括号里的日期列表，例如 {field} = ["2027-02-14"]')
+        raise HolidayDataError("not_a_date_list", **where, field=field)
     result = []
     for item in value:
         if isinstance(item, date) and not isinstance(item, datetime):
@@ -288,5 +268,5 @@ def _parse_dates(value: object, where: str, field: str) -> list[date]:
                 continue
             except ValueError:
                 pass
-        raise HolidayDataError(f'{where}：{field} 中的 {item!r} 不是有效日期，应写成 "2027-02-14" 这样')
+        raise HolidayDataError("not_a_date", **where, field=field, value=repr(item))
     return result

@@ -23,8 +23,8 @@ from models.calendar.arrangements import (
     STATUTORY,
     WEEKDAYS,
     Arrangement,
+    CalendarRefusal,
     HolidayDataError,
-    library_knows,
     parse_file,
     year_arrangements,
 )
@@ -72,13 +72,6 @@ FIXED_DAYS: dict[str, tuple[int, int]] = {
     "国庆": (10, 1),
 }
 
-# What the festivals without a 放假安排 of their own mean for a working day
-# (全国年节及纪念日放假办法).
-NO_ARRANGEMENT_NOTES: dict[str, str] = {
-    "三八": "妇女放假半天",
-    "六一": "不满14周岁的少年儿童放假1天",
-}
-
 
 @dataclass(frozen=True)
 class Festival:
@@ -112,18 +105,20 @@ class Festival:
 def parse_year(value: int | str) -> int:
     """A year from ``2026`` or ``"2026"`` / ``"2026年"``, checked against the supported range.
 
-    Raises ValueError with a Chinese message and an example.
+    Raises CalendarRefusal (a ValueError) naming the problem; its sentence gives an example.
     """
-    example = f"请写四位数的年份，例如：unionbot holidays {date.today().year}"
+    this_year = date.today().year
     if isinstance(value, bool):
-        raise ValueError(f"年份无效。{example}")
+        raise CalendarRefusal("year_invalid", this_year=this_year)
     if isinstance(value, str):
         text = value.strip().removesuffix("年").strip()
         if not re.fullmatch(r"\d{4}", text):
-            raise ValueError(f"“{value}”不是年份。{example}")
+            raise CalendarRefusal("not_a_year", value=value, this_year=this_year)
         value = int(text)
     if not MIN_YEAR <= value <= MAX_YEAR:
-        raise ValueError(f"只支持 {MIN_YEAR} 至 {MAX_YEAR} 年，{value} 年不在范围内。{example}")
+        raise CalendarRefusal(
+            "year_out_of_range", value=value, first=MIN_YEAR, last=MAX_YEAR, this_year=this_year
+        )
     return value
 
 
@@ -200,7 +195,7 @@ def festivals(year: int, data_dir: Path | None = None) -> list[Festival]:
 def festival(year: int, key: str, data_dir: Path | None = None) -> Festival:
     """The festival ``key`` (e.g. "中秋") of ``year``; ValueError for an unknown key."""
     if key not in NAMES:
-        raise ValueError(f"没有名为“{key}”的节日，可用：{'、'.join(KEYS)}")
+        raise CalendarRefusal("no_such_festival", key=key, keys=KEYS)
     for item in festivals(year, data_dir):
         if item.key == key:
             return item
@@ -210,7 +205,7 @@ def festival(year: int, key: str, data_dir: Path | None = None) -> Festival:
 def upcoming(from_date: date, days: int = 30, data_dir: Path | None = None) -> list[Festival]:
     """Festivals from ``from_date`` through ``from_date + days`` (both included), by date."""
     if days < 0:
-        raise ValueError("天数不能为负数")
+        raise ValueError(f"days must not be negative, not {days}")
     until = from_date + timedelta(days=days)
     result: list[Festival] = []
     for year in range(max(from_date.year, MIN_YEAR), min(until.year, MAX_YEAR) + 1):
@@ -226,57 +221,13 @@ def check_data_dir(data_dir: Path | None = None) -> list[int]:
     years = []
     for path in sorted((data_dir or DATA_DIR).glob("*.toml")):
         if not re.fullmatch(r"\d{4}\.toml", path.name):
-            raise HolidayDataError(f"{path}：文件名应是年份，例如 2027.toml")
+            raise HolidayDataError("file_name", path=str(path))
         year = int(path.stem)
         if not MIN_YEAR <= year <= MAX_YEAR:
-            raise HolidayDataError(f"{path}：年份应在 {MIN_YEAR} 至 {MAX_YEAR} 之间")
+            raise HolidayDataError("file_year", path=str(path), first=MIN_YEAR, last=MAX_YEAR)
         parse_file(path, year, statutory_dates(year))
         years.append(year)
     return years
-
-
-# ---------------------------------------------------------------- text
-
-
-def arrangement_text(item: Festival, known_year: bool) -> str:
-    """What a festival means for days off, in one phrase.
-
-    ``known_year``: the library has the year, so a statutory festival it has no break for
-    had none (e.g. 清明 before 2008); otherwise the arrangement is not yet published.
-    """
-    arrangement = item.arrangement
-    if item.key == "除夕" and arrangement is not None:
-        if arrangement.covers(item.date):
-            return f"在春节假期内（{arrangement.description}）"
-        return f"不在春节假期内（春节{arrangement.description}）"
-    if arrangement is not None:
-        return arrangement.description
-    if not item.statutory:
-        return NO_ARRANGEMENT_NOTES.get(item.key, "不放假")
-    if known_year:
-        return "当年无放假安排"
-    return "放假安排尚未公布"
-
-
-def format_year(year: int | str, data_dir: Path | None = None) -> str:
-    """The holiday calendar of ``year`` as printed by ``unionbot holidays <year>``.
-
-    One line per festival: date, weekday, name, lunar date where relevant, and the
-    arrangement (or 放假安排尚未公布). Raises ValueError for an unsupported year.
-    """
-    year = parse_year(year)
-    known = library_knows(date(year, 7, 1))
-    items = festivals(year, data_dir)
-    lines = [f"{year}年节假日（放假安排以国务院办公厅通知为准）"]
-    for item in items:
-        label = f"{item.name}（{item.lunar}）" if item.lunar else item.name
-        lines.append(f"{item.date.isoformat()} {item.weekday} {label}：{arrangement_text(item, known)}")
-    if not any(item.arrangement for item in items):
-        lines.append(
-            f"提示：{year}年的放假安排尚未收录，国务院办公厅公布后"
-            f"可写入 models/calendar/holidays/{year}.toml。"
-        )
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- looking dates up

@@ -164,3 +164,14 @@ def test_holidays_prints_the_calendar_of_a_year(workdir: Path) -> None:
     assert "2026-06-19 星期五 端午节（农历五月初五）：6月19日至6月21日放假，共3天" in result.stdout
     bad = unionbot(workdir, "holidays", "3000")
     assert bad.returncode == 2 and "unionbot holidays 2026" in bad.stderr
+
+
+def test_holidays_lists_a_year_and_refuses_a_bad_one(workdir: Path) -> None:
+    listed = unionbot(workdir, "holidays", "2026")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0] == "2026年节假日（放假安排以国务院办公厅通知为准）"
+    assert "2026-10-18 星期日 重阳节（农历九月初九）：不放假" in lines
+    refused = unionbot(workdir, "holidays", "26")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("“26”不是年份。请写四位数的年份，例如：unionbot holidays ")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,11 +14,13 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from bot.cli.members import reason, summary
 from models.audit import AuditLog
 from models.db import Database
 from models.org import Branch, Member, MemberChild, MemberRole, Role
 from models.roster import (
     ImportReport,
+    Problem,
     Rejection,
     RosterEntry,
     RosterError,
@@ -45,6 +49,20 @@ def write_csv(
 ) -> Path:
     path.write_bytes("\r\n".join([header, *rows]).encode(encoding) + b"\r\n")
     return path
+
+
+@contextmanager
+def refused(match: str) -> Iterator[None]:
+    """The block raises ``RosterError``; its sentence, as the officer reads it, matches."""
+    with pytest.raises(RosterError) as raised:
+        yield
+    said = reason([raised.value.problem])
+    assert re.search(match, said), said
+
+
+def rejections(report: ImportReport) -> list[tuple[int, str, str]]:
+    """The refused rows with their reasons as the officer reads them."""
+    return [(r.row, r.staff_no, reason(r.problems)) for r in report.rejected]
 
 
 async def run(db: Database, path: Path, **options: Any) -> ImportReport:
@@ -142,18 +160,18 @@ def test_tab_separated_text_is_read(tmp_path: Path) -> None:
 def test_unusable_files_raise_roster_error(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "r.csv"
     path.write_bytes(content)
-    with pytest.raises(RosterError, match=message):
+    with refused(message):
         read_rows(path)
 
 
 def test_other_file_types_and_missing_files_raise_roster_error(tmp_path: Path) -> None:
     (tmp_path / "r.xls").write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(RosterError, match=r"\.csv 或 \.xlsx"):
+    with refused(r"\.csv 或 \.xlsx"):
         read_rows(tmp_path / "r.xls")
-    with pytest.raises(RosterError, match="找不到名册文件"):
+    with refused("找不到名册文件"):
         read_rows(tmp_path / "missing.csv")
     (tmp_path / "broken.xlsx").write_bytes(b"not a zip file")
-    with pytest.raises(RosterError, match=r"无法读取 Excel 文件 broken\.xlsx"):
+    with refused(r"无法读取 Excel 文件 broken\.xlsx"):
         read_rows(tmp_path / "broken.xlsx")
 
 
@@ -215,8 +233,8 @@ def entry_of(**changes: object) -> RosterEntry:
 
 def reason_of(**changes: object) -> str:
     result = validate_row(cells(**changes), today=TODAY)
-    assert isinstance(result, str), result
-    return result
+    assert isinstance(result, tuple), result
+    return reason(result)
 
 
 @pytest.mark.parametrize(
@@ -316,15 +334,20 @@ def test_children_are_split_and_sorted() -> None:
 def test_summary_text() -> None:
     report = ImportReport(
         total=120, created=100, updated=15, unchanged=3,
-        rejected=[Rejection(7, "10007", "出生日期「1985-13-01」不是有效日期"),
-                  Rejection(9, "", "工号为空")],
+        rejected=[
+            Rejection(7, "10007", (Problem("bad_date", {"column": "出生日期", "value": "1985-13-01"}),)),
+            Rejection(9, "", (Problem("blank", {"column": "工号"}),)),
+        ],
     )
-    assert report.summary() == (
+    assert summary(report) == (
         "共 120 行：新增 100 人，更新 15 人，未变 3 人，停用 0 人，拒绝 2 行\n"
-        "第 7 行（工号 10007）：出生日期「1985-13-01」不是有效日期\n"
+        "第 7 行（工号 10007）：出生日期「1985-13-01」不是有效日期（例如 1985-03-02）\n"
         "第 9 行：工号为空"
     )
-    assert ImportReport(total=1, created=1, dry_run=True).summary().startswith("试运行")
+    assert summary(ImportReport(total=1, created=1, dry_run=True)) == (
+        "试运行：以下是将会发生的变化，数据库没有改动。\n"
+        "共 1 行：新增 1 人，更新 0 人，未变 0 人，停用 0 人，拒绝 0 行"
+    )
 
 
 # ---------------------------------------------------------------- importing
@@ -382,9 +405,9 @@ async def test_gbk_csv_imports(db: Database, tmp_path: Path) -> None:
 async def test_xlsx_imports_numeric_staff_numbers_and_phones(db: Database, tmp_path: Path) -> None:
     report = await run(db, write_xlsx(tmp_path / "r.xlsx", XLSX_ROWS))
     assert (report.total, report.created) == (3, 2)
-    assert report.rejected == [Rejection(
-        6, "10003", "角色「组长」无法识别（可用：会员、代表、承办人、干部、管理员）"
-    )]
+    assert rejections(report) == [
+        (6, "10003", "角色「组长」无法识别（可用：会员、代表、承办人、干部、管理员）")
+    ]
     members = await snapshot(db)
     assert sorted(members) == ["10001", "10002"]
     assert members["10001"]["phone"] == "13800000001"
@@ -428,7 +451,7 @@ async def test_update_changes_exactly_the_changed_fields(db: Database, tmp_path:
 async def test_dry_run_stores_nothing(db: Database, tmp_path: Path) -> None:
     report = await run(db, EXAMPLE, dry_run=True)
     assert (report.created, report.dry_run) == (12, True)
-    assert report.summary().splitlines()[1].startswith("共 12 行：新增 12 人")
+    assert summary(report).splitlines()[1].startswith("共 12 行：新增 12 人")
     assert await stored_counts(db) == (0, 0, 0)
 
     await run(db, EXAMPLE)
@@ -488,26 +511,26 @@ async def test_bad_rows_are_refused_whole_and_good_rows_import(
     ]
     report = await run(db, write_csv(tmp_path / "r.csv", rows))
     assert (report.total, report.created) == (9, 2)
-    assert report.rejected == [
-        Rejection(3, "10020", "出生日期「1985-13-01」不是有效日期（例如 1985-03-02）"),
-        Rejection(4, "10021", "工号「10021」重复（另见第 7 行）"),
-        Rejection(5, "10022", "角色「组长」无法识别（可用：会员、代表、承办人、干部、管理员）"),
-        Rejection(6, "10023", "姓名为空"),
-        Rejection(7, "10021", "工号「10021」重复（另见第 4 行）"),
-        Rejection(8, "10024", "手机「12345」不像电话号码（例如 13800000001）"),
-        Rejection(9, "10025", "子女出生日期「2010-02-30」不是有效日期（例如 1985-03-02）"),
+    assert rejections(report) == [
+        (3, "10020", "出生日期「1985-13-01」不是有效日期（例如 1985-03-02）"),
+        (4, "10021", "工号「10021」重复（另见第 7 行）"),
+        (5, "10022", "角色「组长」无法识别（可用：会员、代表、承办人、干部、管理员）"),
+        (6, "10023", "姓名为空"),
+        (7, "10021", "工号「10021」重复（另见第 4 行）"),
+        (8, "10024", "手机「12345」不像电话号码（例如 13800000001）"),
+        (9, "10025", "子女出生日期「2010-02-30」不是有效日期（例如 1985-03-02）"),
     ]
     assert sorted(await snapshot(db)) == ["10001", "10002"]
     assert "后勤分工会" not in await branch_tree(db)
-    assert "第 4 行（工号 10021）：工号「10021」重复（另见第 7 行）" in report.summary()
+    assert "第 4 行（工号 10021）：工号「10021」重复（另见第 7 行）" in summary(report)
 
 
 async def test_unusable_file_stores_nothing(db: Database, tmp_path: Path) -> None:
-    with pytest.raises(RosterError, match="名册是空的"):
+    with refused("名册是空的"):
         await run(db, write_csv(tmp_path / "empty.csv", []))
     missing = write_csv(tmp_path / "m.csv", ["10001,张三,1980-05-12,计算机学院分工会,干部"],
                         header="工号,姓名,出生日期,分工会,角色")
-    with pytest.raises(RosterError, match="名册缺少必需的列：性别、手机"):
+    with refused("名册缺少必需的列：性别、手机"):
         await run(db, missing)
     assert await stored_counts(db) == (0, 0, 0)
 
@@ -609,5 +632,5 @@ def test_numbers_that_are_no_date_serials(value: object, reason: str) -> None:
 def test_missing_columns_are_reported_against_the_likeliest_header(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_bytes("2026年教职工名册\r\n工号,姓名,出生日期,分工会,角色\r\n1,张三,1980-01-01,机关分工会,会员".encode())
-    with pytest.raises(RosterError, match="名册缺少必需的列：性别、手机（第 2 行是表头"):
+    with refused("名册缺少必需的列：性别、手机（第 2 行是表头"):
         read_rows(path)

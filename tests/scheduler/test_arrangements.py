@@ -10,8 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from models.calendar.arrangements import DATA_DIR, HolidayDataError, library_knows
-from models.calendar.festivals import check_data_dir, festival, festivals, format_year
+from bot.cli.holidays import holiday_year
+from bot.render import say
+from models.calendar.arrangements import DATA_DIR, Arrangement, HolidayDataError, library_knows
+from models.calendar.festivals import check_data_dir, festival, festivals
+
+
+def described(arrangement: Arrangement | None) -> str:
+    """An arrangement in the words of the notices."""
+    assert arrangement is not None
+    return say("calendar", "arrangement", a=arrangement)
+
+
+def refusal(caught: pytest.ExceptionInfo[HolidayDataError]) -> str:
+    return say("calendar", caught.value.code, **caught.value.values)
 
 SPRING_2027 = """
 # 测试数据，不是真实安排
@@ -34,10 +46,10 @@ def test_file_adds_a_year_the_library_lacks(tmp_path: Path) -> None:
     assert spring.arrangement is not None
     assert spring.arrangement.source == f"file:{path}"
     assert spring.arrangement.days == 9
-    assert spring.arrangement.description == "2月5日至2月13日放假调休，共9天；2月14日（星期日）上班"
+    assert described(spring.arrangement) == "2月5日至2月13日放假调休，共9天；2月14日（星期日）上班"
     assert festival(2027, "除夕", tmp_path).arrangement == spring.arrangement
     assert festival(2027, "国庆", tmp_path).arrangement is None
-    text = format_year(2027, tmp_path)
+    text = holiday_year(2027, tmp_path)
     assert "2027-10-01 星期五 国庆节：放假安排尚未公布" in text
     assert "提示" not in text
 
@@ -63,7 +75,7 @@ workdays = [2027-09-26, 2027-10-09]
     )
     national = festival(2027, "国庆", tmp_path).arrangement
     assert national is not None
-    assert national.description == "10月1日至10月7日放假调休，共7天；9月26日（星期日）、10月9日（星期六）上班"
+    assert described(national) == "10月1日至10月7日放假调休，共7天；9月26日（星期日）、10月9日（星期六）上班"
 
 
 def test_file_wins_over_the_library(tmp_path: Path) -> None:
@@ -121,7 +133,7 @@ def test_malformed_files_name_file_and_section(tmp_path: Path, text: str, sectio
     path = write(tmp_path, 2027, text)
     with pytest.raises(HolidayDataError) as caught:
         festivals(2027, tmp_path)
-    message = str(caught.value)
+    message = refusal(caught)
     assert str(path) in message
     assert section in message
     assert problem in message
@@ -131,9 +143,9 @@ def test_malformed_files_name_file_and_section(tmp_path: Path, text: str, sectio
 
 def test_invalid_toml(tmp_path: Path) -> None:
     path = write(tmp_path, 2027, "[春节\noff = 1\n")
-    with pytest.raises(HolidayDataError, match="不是合法的 TOML") as caught:
-        format_year(2027, tmp_path)
-    assert str(path) in str(caught.value)
+    with pytest.raises(HolidayDataError) as caught:
+        holiday_year(2027, tmp_path)
+    assert refusal(caught).startswith(f"{path}：不是合法的 TOML 格式（")
 
 
 def test_check_data_dir(tmp_path: Path) -> None:
@@ -141,8 +153,9 @@ def test_check_data_dir(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("说明", encoding="utf-8")
     assert check_data_dir(tmp_path) == [2027]
     (tmp_path / "2028年.toml").write_text("", encoding="utf-8")
-    with pytest.raises(HolidayDataError, match="文件名应是年份"):
+    with pytest.raises(HolidayDataError) as caught:
         check_data_dir(tmp_path)
+    assert refusal(caught) == f"{tmp_path / '2028年.toml'}：文件名应是年份，例如 2027.toml"
 
 
 def test_shipped_data_files_are_valid() -> None:

@@ -8,23 +8,35 @@ arrangements and, through their 农历 remarks, the 春节/除夕 dates; 2024 is
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 from lunar_python import LunarYear
 
-from models.calendar.arrangements import Arrangement
+from bot.cli.holidays import holiday_year
+from bot.render import say
+from models.calendar.arrangements import Arrangement, CalendarRefusal
 from models.calendar.festivals import (
     KEYS,
     MAX_YEAR,
     MIN_YEAR,
     festival,
     festivals,
-    format_year,
     parse_year,
     upcoming,
 )
+
+
+def described(arrangement: Arrangement | None) -> str:
+    """An arrangement in the words of the notices."""
+    assert arrangement is not None
+    return say("calendar", "arrangement", a=arrangement)
+
+
+def refusal(caught: pytest.ExceptionInfo[CalendarRefusal]) -> str:
+    return say("calendar", caught.value.code, **caught.value.values)
 
 
 @pytest.fixture
@@ -120,12 +132,12 @@ def test_spring_festival_2025_from_library(empty_dir: Path) -> None:
     )
     assert arrangement.days == 8
     assert (
-        arrangement.description == "1月28日至2月4日放假调休，共8天；1月26日（星期日）、2月8日（星期六）上班"
+        described(arrangement) == "1月28日至2月4日放假调休，共8天；1月26日（星期日）、2月8日（星期六）上班"
     )
 
 
 def test_2026_arrangements_match_the_notice(empty_dir: Path) -> None:
-    text = {f.key: f.arrangement.description for f in festivals(2026, empty_dir) if f.arrangement}
+    text = {f.key: described(f.arrangement) for f in festivals(2026, empty_dir) if f.arrangement}
     assert text == {
         "元旦": "1月1日至1月3日放假调休，共3天；1月4日（星期日）上班",
         "除夕": "2月15日至2月23日放假调休，共9天；2月14日（星期六）、2月28日（星期六）上班",
@@ -143,7 +155,7 @@ def test_mid_autumn_and_national_day_share_one_break(empty_dir: Path) -> None:
     mid, national = festival(2017, "中秋", empty_dir), festival(2017, "国庆", empty_dir)
     assert mid.arrangement == national.arrangement
     assert mid.arrangement is not None
-    assert mid.arrangement.description == "10月1日至10月8日放假调休，共8天；9月30日（星期六）上班"
+    assert described(mid.arrangement) == "10月1日至10月8日放假调休，共8天；9月30日（星期六）上班"
     # 2025: the same, with 9月28日 and 10月11日 worked.
     assert festival(2025, "中秋", empty_dir).arrangement == festival(2025, "国庆", empty_dir).arrangement
 
@@ -153,7 +165,7 @@ def test_break_that_joins_the_weekend_counts_it(empty_dir: Path) -> None:
     new_year = festival(2024, "元旦", empty_dir).arrangement
     assert new_year is not None
     assert (new_year.off_start, new_year.off_end) == (date(2023, 12, 30), date(2024, 1, 1))
-    assert new_year.description == "2023年12月30日至2024年1月1日放假，共3天"
+    assert described(new_year) == "2023年12月30日至2024年1月1日放假，共3天"
     labour = festival(2017, "五一", empty_dir).arrangement
     assert labour is not None
     assert (labour.off_start, labour.off_end, labour.days) == (date(2017, 4, 29), date(2017, 5, 1), 3)
@@ -162,7 +174,7 @@ def test_break_that_joins_the_weekend_counts_it(empty_dir: Path) -> None:
 def test_single_day_off(empty_dir: Path) -> None:
     arrangement = festival(2025, "元旦", empty_dir).arrangement
     assert arrangement is not None
-    assert arrangement.description == "1月1日放假，共1天"
+    assert described(arrangement) == "1月1日放假，共1天"
 
 
 def test_chuxi_outside_the_spring_festival_break(empty_dir: Path) -> None:
@@ -196,14 +208,15 @@ def test_upcoming_crosses_the_year(empty_dir: Path) -> None:
     assert [(f.key, f.date) for f in items] == [("元旦", date(2027, 1, 1)), ("除夕", date(2027, 2, 5))]
     assert [f.key for f in upcoming(date(2026, 9, 25), 0, empty_dir)] == ["中秋"]
     assert upcoming(date(2099, 12, 1), 60, empty_dir) == []
-    with pytest.raises(ValueError, match="负数"):
+    with pytest.raises(ValueError, match="negative"):
         upcoming(date(2026, 1, 1), -1, empty_dir)
 
 
 @pytest.mark.parametrize("value", [1900, 2100, 0, "abc", "26", "", True])
 def test_unsupported_years_are_refused_in_chinese(value: int | str) -> None:
-    with pytest.raises(ValueError, match=r"例如：unionbot holidays \d{4}"):
-        format_year(value)
+    with pytest.raises(CalendarRefusal) as caught:
+        holiday_year(value)
+    assert re.search(r"例如：unionbot holidays \d{4}$", refusal(caught))
 
 
 def test_parse_year_accepts_text() -> None:
@@ -213,12 +226,13 @@ def test_parse_year_accepts_text() -> None:
 
 
 def test_festival_unknown_key() -> None:
-    with pytest.raises(ValueError, match="没有名为“圣诞”的节日"):
+    with pytest.raises(CalendarRefusal) as caught:
         festival(2026, "圣诞")
+    assert refusal(caught).startswith("没有名为“圣诞”的节日，可用：元旦、除夕、春节")
 
 
-def test_format_year_2026(empty_dir: Path) -> None:
-    lines = format_year(2026, empty_dir).splitlines()
+def test_holiday_year_2026(empty_dir: Path) -> None:
+    lines = holiday_year(2026, empty_dir).splitlines()
     assert lines[0] == "2026年节假日（放假安排以国务院办公厅通知为准）"
     assert len(lines) == 1 + len(KEYS)
     assert lines[1] == "2026-01-01 星期四 元旦：1月1日至1月3日放假调休，共3天；1月4日（星期日）上班"
@@ -232,14 +246,14 @@ def test_format_year_2026(empty_dir: Path) -> None:
     assert "2026-10-18 星期日 重阳节（农历九月初九）：不放假" in lines
 
 
-def test_format_year_without_data(empty_dir: Path) -> None:
-    text = format_year("2027", empty_dir)
+def test_holiday_year_without_data(empty_dir: Path) -> None:
+    text = holiday_year("2027", empty_dir)
     assert "2027-02-06 星期六 春节（农历正月初一）：放假安排尚未公布" in text
     assert "2027-09-15 星期三 中秋节（农历八月十五）：放假安排尚未公布" in text
     assert "2027-09-10 星期五 教师节：不放假" in text
     assert text.splitlines()[-1].startswith("提示：2027年的放假安排尚未收录")
 
 
-def test_format_year_before_a_festival_was_statutory(empty_dir: Path) -> None:
+def test_holiday_year_before_a_festival_was_statutory(empty_dir: Path) -> None:
     # 清明、端午、中秋 became statutory holidays in 2008.
-    assert "2007-04-05 星期四 清明节：当年无放假安排" in format_year(2007, empty_dir)
+    assert "2007-04-05 星期四 清明节：当年无放假安排" in holiday_year(2007, empty_dir)
