@@ -275,16 +275,22 @@ async def promote(session: AsyncSession, event: Event, now: datetime) -> tuple[P
 # ---------------------------------------------------------------- withdrawing and check-in
 
 
-async def withdraw(
-    session: AsyncSession, *, event: Event, member_id: int, now: datetime
-) -> Withdrawal:
-    """Take a member's sign-up back (取消报名); a freed place goes to the waitlist."""
+async def _active_signup(session: AsyncSession, event: Event, member_id: int, *, refusal: str) -> Mine:
+    """The member's active sign-up for an event that is not cancelled; ``refusal`` if none."""
     assert event.id is not None
     if event.status == CANCELLED:
         raise EventRefusal("event_cancelled", code=event.code, reason=event.cancel_reason)
     mine = await mine_of(session, event.id, member_id)
     if mine is None or mine.status not in ACTIVE:
-        raise EventRefusal("not_signed_up", code=event.code)
+        raise EventRefusal(refusal, code=event.code)
+    return mine
+
+
+async def withdraw(
+    session: AsyncSession, *, event: Event, member_id: int, now: datetime
+) -> Withdrawal:
+    """Take a member's sign-up back (取消报名); a freed place goes to the waitlist."""
+    mine = await _active_signup(session, event, member_id, refusal="not_signed_up")
     if now >= event.starts_at:
         raise EventRefusal("too_late_to_withdraw", code=event.code)
     await _WITHDRAW.execute(session, {"signup_id": mine.id, "now": now})
@@ -300,12 +306,7 @@ async def check_in(
     timing: Timing,
 ) -> CheckIn:
     """Record that a member with a place has arrived (签到), within the check-in window."""
-    assert event.id is not None
-    if event.status == CANCELLED:
-        raise EventRefusal("event_cancelled", code=event.code, reason=event.cancel_reason)
-    mine = await mine_of(session, event.id, member_id)
-    if mine is None or mine.status not in ACTIVE:
-        raise EventRefusal("checkin_not_signed_up", code=event.code)
+    mine = await _active_signup(session, event, member_id, refusal="checkin_not_signed_up")
     if mine.status == WAITLIST:
         raise EventRefusal("checkin_waitlisted", code=event.code)
     opens = event.starts_at - timing.checkin_margin
