@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Self
+
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from bot.config.sections import Section
@@ -19,41 +21,47 @@ def _aes_alphabet(value: str) -> str:
     return value
 
 
-class WechatMpSettings(Section):
+class _WechatSection(Section):
+    """What the Official Account and WeCom sections share: the callback's token and key,
+    the reply budget and the API address."""
+
+    required: ClassVar[tuple[str, ...]] = ()
+
     enabled: bool = False
-    app_id: str = ""
-    app_secret: str = ""
     token: str = ""
     encoding_aes_key: str = ""
-    # a passive reply must reach WeChat within 5 s; later replies go out as 客服消息
+    # a passive reply must reach WeChat within 5 s; later replies go through the outbox
     reply_budget_seconds: float = Field(default=4.0, ge=0.5, le=4.8)
-    api_base: str = "https://api.weixin.qq.com"
+    api_base: str = ""
 
     api_base_ok = field_validator("api_base")(_api_base)
     aes_key_ok = field_validator("encoding_aes_key")(_aes_alphabet)
 
     @model_validator(mode="after")
-    def _complete(self) -> WechatMpSettings:
-        _require(self, "token", "app_id")
+    def _complete(self) -> Self:
+        _require(self, *self.required)
         _aes_key(self.encoding_aes_key)
         return self
 
 
-class WecomSettings(Section):
-    enabled: bool = False
+class WechatMpSettings(_WechatSection):
+    required = ("token", "app_id")
+
+    app_id: str = ""
+    app_secret: str = ""
+    api_base: str = "https://api.weixin.qq.com"
+
+
+class WecomSettings(_WechatSection):
+    required = ("corp_id", "token", "encoding_aes_key")
+
     corp_id: str = ""
     agent_id: str = ""
     secret: str = ""
-    token: str = ""
-    encoding_aes_key: str = ""
-    reply_budget_seconds: float = Field(default=4.0, ge=0.5, le=4.8)
     api_base: str = "https://qyapi.weixin.qq.com"
     # app messages carry enable_duplicate_check: WeCom drops a resend within this window
     duplicate_check_seconds: int = Field(default=1800, ge=300, le=14_400)
     robots: dict[str, str] = Field(default_factory=dict)  # group name → webhook key
-
-    api_base_ok = field_validator("api_base")(_api_base)
-    aes_key_ok = field_validator("encoding_aes_key")(_aes_alphabet)
 
     @field_validator("agent_id")
     @classmethod
@@ -74,12 +82,6 @@ class WecomSettings(Section):
                 raise ValueError(f"群机器人「{name}」：请粘贴它的 Webhook 地址中 key= 后面的部分")
             keys[name] = key
         return keys
-
-    @model_validator(mode="after")
-    def _complete(self) -> WecomSettings:
-        _require(self, "corp_id", "token", "encoding_aes_key")
-        _aes_key(self.encoding_aes_key)
-        return self
 
 
 class OnebotSettings(Section):
