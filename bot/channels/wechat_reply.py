@@ -9,7 +9,6 @@ parts in order.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Final
 
@@ -21,8 +20,6 @@ from bot.messages import Incoming, Reply
 from bot.outbox.queue import Target
 from bot.render import say
 from models.members import identify
-
-logger = logging.getLogger(__name__)
 
 MAX_BYTES: Final = 2048
 
