@@ -12,48 +12,40 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.received = Counter(
-            "unionbot_messages_received", "Messages received, per channel",
-            ["channel"], registry=self.registry,
-        )
-        self.handled = Counter(
+        self.received = self._counter("unionbot_messages_received", "Messages received, per channel",
+                                      "channel")
+        self.handled = self._counter(
             "unionbot_messages_handled",
-            "Messages the pipeline answered (commands, dialog steps, hints, refusals)",
-            ["channel"], registry=self.registry,
+            "Messages the pipeline answered (commands, dialog steps, hints, refusals)", "channel",
         )
-        self.ignored = Counter(
-            "unionbot_messages_ignored", "Group messages that were not for the bot",
-            ["channel"], registry=self.registry,
-        )
-        self.duplicates = Counter(
-            "unionbot_messages_duplicate", "Redeliveries answered from the dedup record",
-            ["channel"], registry=self.registry,
-        )
-        self.rejected = Counter(
+        self.ignored = self._counter("unionbot_messages_ignored",
+                                     "Group messages that were not for the bot", "channel")
+        self.duplicates = self._counter("unionbot_messages_duplicate",
+                                        "Redeliveries answered from the dedup record", "channel")
+        self.rejected = self._counter(
             "unionbot_messages_rejected", "Requests or messages refused, per channel and reason",
-            ["channel", "reason"], registry=self.registry,
+            "channel", "reason",
         )
-        self.errors = Counter(
-            "unionbot_handler_errors", "Unexpected errors while handling a message",
-            ["command"], registry=self.registry,
-        )
+        self.errors = self._counter("unionbot_handler_errors",
+                                    "Unexpected errors while handling a message", "command")
         self.latency = Histogram(
             "unionbot_handler_seconds", "Time to handle one message, per command",
             ["command"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )
-
-        self.outbox = Counter(
+        self.outbox = self._counter(
             "unionbot_outbox_results",
             "Outbox delivery attempts, per channel and resulting status (sent, queued = retry, dead)",
-            ["channel", "status"], registry=self.registry,
+            "channel", "status",
         )
-
-        self.trouble = Counter(
+        self.trouble = self._counter(
             "unionbot_http_trouble",
             "Client-caused HTTP trouble, per kind (malformed_request, malformed_body, client_gone, "
             "slow_body, body_too_large, busy)",
-            ["kind"], registry=self.registry,
+            "kind",
         )
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
-from bot.appkeys import CLOCK, METRICS, OUTBOX, PIPELINE, SETTINGS, TASKS
+from bot.appkeys import CLOCK, DB, METRICS, OUTBOX, PIPELINE, SETTINGS, TASKS
 from bot.messages import Incoming, Reply
 from bot.outbox.queue import Target, Unreachable, enqueue
 from bot.pipeline import ANSWER_ROUTE, PASSIVE, PUSHED, AnswerRoute
@@ -22,6 +23,7 @@ from bot.pipeline import ANSWER_ROUTE, PASSIVE, PUSHED, AnswerRoute
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES: Final = 64 * 1024
+_T = TypeVar("_T")
 
 
 class Rejected(Exception):
@@ -51,6 +53,17 @@ async def read_body(request: web.Request) -> bytes:
         raise Rejected(413, "body_too_large") from None
 
 
+def json_object(body: bytes) -> dict[str, Any]:
+    """The JSON object of a request body; 400 for anything else."""
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise Rejected(400, "malformed_json") from None
+    if not isinstance(payload, dict):
+        raise Rejected(400, "not_an_object")
+    return payload
+
+
 def same(expected: str | bytes, given: str | bytes) -> bool:
     """Constant-time comparison of two signatures."""
     a = expected.encode() if isinstance(expected, str) else expected
@@ -68,18 +81,20 @@ def check_fresh(request: web.Request, timestamp: str | None) -> None:
 
 
 async def answer_in_time(
-    request: web.Request, incoming: Incoming, budget: float, *, late_target: Target | None,
+    app: web.Application, incoming: Incoming, budget: float, *,
+    late_target: Target | None, late_key: str | None = None,
 ) -> tuple[bool, Reply | None]:
     """Run the pipeline; ``(True, reply)`` when it finished within ``budget`` seconds.
 
     Otherwise ``(False, None)``: the work goes on in a tracked task and its reply is
-    queued in the outbox for ``late_target`` (key ``late:<dedup key>``) when it is ready.
+    queued in the outbox for ``late_target`` when it is ready, under ``late_key``
+    (default ``late:<dedup key>``).
     """
-    app = request.app
     task, route = start_handling(app, incoming)
     if await in_time(task, route, budget):
         return True, task.result()
-    track(app, task, _late_delivery(app, incoming, late_target))
+    key = late_key or f"late:{incoming.dedup_key}"
+    track(app, task, _late_delivery(app, incoming, late_target, key))
     return False, None
 
 
@@ -113,9 +128,10 @@ async def in_time(task: asyncio.Future[Reply | None], route: AnswerRoute, budget
 
 
 def track(
-    app: web.Application, task: asyncio.Future[Reply | None],
-    then: Callable[[asyncio.Future[Reply | None]], None] | None = None,
+    app: web.Application, task: asyncio.Future[_T],
+    then: Callable[[asyncio.Future[_T]], None] | None = None,
 ) -> None:
+    """Keep ``task`` in the app's task set until it is done (shutdown waits for it)."""
     tasks = app[TASKS]
     tasks.add(task)
     task.add_done_callback(tasks.discard)
@@ -124,7 +140,7 @@ def track(
 
 
 def _late_delivery(
-    app: web.Application, incoming: Incoming, target: Target | None
+    app: web.Application, incoming: Incoming, target: Target | None, key: str,
 ) -> Callable[[asyncio.Future[Reply | None]], None]:
     def deliver(task: asyncio.Future[Reply | None]) -> None:
         if task.cancelled() or task.exception() is not None:
@@ -132,21 +148,39 @@ def _late_delivery(
         reply = task.result()
         if reply is None or target is None:
             return
-        job = asyncio.ensure_future(_queue_late(app, incoming, target, reply))
-        app[TASKS].add(job)
-        job.add_done_callback(app[TASKS].discard)
+        track(app, asyncio.ensure_future(_queue_late(app, incoming, target, reply, key)))
 
     return deliver
 
 
-async def _queue_late(app: web.Application, incoming: Incoming, target: Target, reply: Reply) -> None:
+async def _queue_late(
+    app: web.Application, incoming: Incoming, target: Target, reply: Reply, key: str,
+) -> None:
     try:
-        async with app[PIPELINE].db.write() as session:
-            await enqueue(
-                session, settings=app[SETTINGS], key=f"late:{incoming.dedup_key}",
-                target=target, reply=reply,
-            )
-    except Unreachable as exc:
-        logger.warning("%s: a late reply cannot be delivered: %s", incoming.channel, exc.reason)
+        queued = await queue_reply(app, incoming, key=key, target=target, reply=reply,
+                                   failure="a late reply cannot be delivered")
+    except Exception:
+        logger.exception("%s: could not queue the late reply to message %s",
+                         incoming.channel, incoming.message_id)
         return
+    if queued:
+        logger.info("%s: message %s took longer than the reply budget; reply queued",
+                    incoming.channel, incoming.message_id)
+
+
+async def queue_reply(
+    app: web.Application, incoming: Incoming, *, key: str, target: Target, reply: Reply,
+    failure: str,
+) -> bool:
+    """Put a reply to ``incoming`` in the outbox under ``key`` and wake the delivery worker.
+
+    False when the outbox refuses the target (logged as ``failure`` with the reason).
+    """
+    try:
+        async with app[DB].write() as session:
+            await enqueue(session, settings=app[SETTINGS], key=key, target=target, reply=reply)
+    except Unreachable as exc:
+        logger.warning("%s: %s: %s", incoming.channel, failure, exc.reason)
+        return False
     app[OUTBOX].wake()
+    return True

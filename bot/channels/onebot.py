@@ -13,7 +13,6 @@ Dedup key: ``self_id`` + the chat (group or private) + ``message_id``.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
@@ -21,13 +20,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.appkeys import HTTP, OUTBOX, PIPELINE, SENDERS, SETTINGS, TASKS
-from bot.channels.base import Rejected, in_time, read_body, rejection, same, start_handling, track
+from bot.appkeys import HTTP, SENDERS, SETTINGS
+from bot.channels.base import Rejected, answer_in_time, json_object, read_body, rejection, same
 from bot.channels.onebot_api import OnebotSender, late_key, plain_text
-from bot.channels.onebot_events import CHANNEL, MessageEvent, load, parse_event
+from bot.channels.onebot_events import CHANNEL, MessageEvent, parse_event
 from bot.config import OnebotSettings
 from bot.messages import Incoming, Reply
-from bot.outbox.queue import Target, Unreachable, enqueue
+from bot.outbox.queue import Target
 from bot.render import say
 
 logger = logging.getLogger(__name__)
@@ -69,7 +68,7 @@ async def receive(request: web.Request) -> web.StreamResponse:
     try:
         body = await read_body(request)
         check_signature(settings, request.headers.get("X-Signature"), body)
-        event = parse_event(load(body), request.headers.get("X-Self-ID"))
+        event = parse_event(json_object(body), request.headers.get("X-Self-ID"))
     except Rejected as exc:
         return rejection(request, CHANNEL, exc)
     except Exception:  # a parser bug must not become a 5xx
@@ -98,36 +97,6 @@ async def answer(app: web.Application, event: MessageEvent, budget: float) -> Re
         if incoming.is_group and not incoming.mentions_bot:
             return None
         return Reply(say("qq", "text_only"), mention_sender=incoming.is_group)
-    task, route = start_handling(app, incoming)
-    if await in_time(task, route, budget):
-        return task.result()
-    track(app, task, lambda finished: _when_late(app, incoming, finished))
-    return None
-
-
-def _when_late(app: web.Application, incoming: Incoming, task: asyncio.Future[Reply | None]) -> None:
-    if task.cancelled() or task.exception() is not None:
-        return
-    reply = task.result()
-    if reply is None:
-        return
-    job = asyncio.ensure_future(_queue_late(app, incoming, reply))
-    app[TASKS].add(job)
-    job.add_done_callback(app[TASKS].discard)
-
-
-async def _queue_late(app: web.Application, incoming: Incoming, reply: Reply) -> None:
     target = Target(CHANNEL, "group" if incoming.is_group else "user", incoming.chat_id)
-    try:
-        async with app[PIPELINE].db.write() as session:
-            await enqueue(session, settings=app[SETTINGS], key=late_key(incoming),
-                          target=target, reply=reply)
-    except Unreachable as exc:
-        logger.warning("onebot: a late reply cannot be delivered: %s", exc.reason)
-        return
-    except Exception:
-        logger.exception("onebot: could not queue the late reply to message %s", incoming.message_id)
-        return
-    app[OUTBOX].wake()
-    logger.info("onebot: message %s took longer than the reply budget; reply queued",
-                incoming.message_id)
+    _, reply = await answer_in_time(app, incoming, budget, late_target=target, late_key=late_key(incoming))
+    return reply

@@ -8,7 +8,6 @@ refused with ``Rejected(400, ...)``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,17 +25,6 @@ class MessageEvent:
 
     incoming: Incoming
     only_media: bool
-
-
-def load(body: bytes) -> dict[str, Any]:
-    """The JSON object of a request body; 400 for anything else."""
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise Rejected(400, "malformed_json") from None
-    if not isinstance(payload, dict):
-        raise Rejected(400, "not_an_object")
-    return payload
 
 
 def qq_id(value: Any, name: str) -> str:

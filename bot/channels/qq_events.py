@@ -8,14 +8,13 @@ op 13 is the callback address check, op 0 an event. The bot reads two events:
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.channels.base import Rejected
+from bot.channels.base import Rejected, json_object
 from bot.messages import Incoming
 
 CHANNEL = "qq_official"
@@ -63,12 +62,8 @@ class MessageEvent:
 
 
 def load(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise Rejected(400, "malformed_json") from None
-    if not isinstance(payload, dict):
-        raise Rejected(400, "not_an_object")
+    """The payload of a webhook call: a JSON object with an integer ``op``; 400 otherwise."""
+    payload = json_object(body)
     op = payload.get("op")
     if not isinstance(op, int) or isinstance(op, bool):
         raise Rejected(400, "no_op")

@@ -23,8 +23,8 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import Counter
 
-from bot.appkeys import CLOCK, HTTP, METRICS, PIPELINE, SETTINGS, TASKS
-from bot.channels.base import Rejected, check_fresh, read_body, rejection
+from bot.appkeys import CLOCK, HTTP, METRICS, PIPELINE, SETTINGS
+from bot.channels.base import Rejected, check_fresh, read_body, rejection, track
 from bot.channels.qq_api import QqApi
 from bot.channels.qq_events import (
     CHANNEL,
@@ -79,9 +79,7 @@ async def receive(request: web.Request) -> web.StreamResponse:
         logger.exception("qq_official: could not read a webhook call")
         return rejection(request, CHANNEL, Rejected(400, "unreadable"))
     if event is not None:
-        job = asyncio.ensure_future(_answer(app, event))
-        app[TASKS].add(job)
-        job.add_done_callback(app[TASKS].discard)
+        track(app, asyncio.ensure_future(_answer(app, event)))
     return web.json_response(ACK)
 
 

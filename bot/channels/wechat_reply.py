@@ -9,20 +9,17 @@ parts in order.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Final
 
 from aiohttp import web
 
-from bot.appkeys import DB, OUTBOX, SETTINGS
-from bot.channels.base import answer_in_time
+from bot.appkeys import DB, SETTINGS
+from bot.channels.base import answer_in_time, queue_reply
 from bot.messages import Incoming, Reply
-from bot.outbox.queue import Target, Unreachable, enqueue
+from bot.outbox.queue import Target
 from bot.render import say
 from models.members import identify
-
-logger = logging.getLogger(__name__)
 
 MAX_BYTES: Final = 2048
 
@@ -93,7 +90,7 @@ async def passive_text(
     request: web.Request, incoming: Incoming, *, budget: float, target: Target, markdown_ok: bool = False,
 ) -> str | None:
     """The text of the passive reply to ``incoming``, or None (late, or nothing to say)."""
-    in_time, reply = await answer_in_time(request, incoming, budget, late_target=target)
+    in_time, reply = await answer_in_time(request.app, incoming, budget, late_target=target)
     if not in_time or reply is None:
         return None
     text = reply_text(reply, markdown_ok=markdown_ok)
@@ -102,21 +99,9 @@ async def passive_text(
         return None
     if len(parts) > 1:
         rest = text[text.find(parts[0]) + len(parts[0]):].lstrip("\n")
-        await _queue_rest(request.app, incoming, target, Reply(rest))
+        await queue_reply(request.app, incoming, key=f"more:{incoming.dedup_key}", target=target,
+                          reply=Reply(rest), failure="the rest of a long reply cannot be sent")
     return parts[0]
-
-
-async def _queue_rest(app: web.Application, incoming: Incoming, target: Target, rest: Reply) -> None:
-    try:
-        async with app[DB].write() as session:
-            await enqueue(
-                session, settings=app[SETTINGS], key=f"more:{incoming.dedup_key}",
-                target=target, reply=rest,
-            )
-    except Unreachable as exc:
-        logger.warning("%s: the rest of a long reply cannot be sent: %s", incoming.channel, exc.reason)
-        return
-    app[OUTBOX].wake()
 
 
 async def welcome(app: web.Application, channel: str, user_id: str, *, unbound_only: bool) -> str | None:

@@ -52,40 +52,14 @@ def parse_xml(body: bytes) -> dict[str, str]:
         body.decode("utf-8")
     except UnicodeDecodeError:
         raise Rejected(400, "bad_encoding") from None
-    fields: dict[str, str] = {}
-    path: list[str] = []
-    text: list[str] = []
-
-    def start(name: str, _attrs: dict[str, str]) -> None:
-        if len(path) >= MAX_DEPTH:
-            raise _Refused("too_deep")
-        if not path and name != "xml":
-            raise _Refused("not_wechat_xml")
-        path.append(name)
-        if len(path) == 2:
-            text.clear()
-
-    def end(name: str) -> None:
-        if len(path) == 2:
-            if name in fields:
-                raise _Refused("repeated_field")
-            fields[name] = "".join(text)
-        path.pop()
-
-    def chars(data: str) -> None:
-        if len(path) == 2:
-            text.append(data)
-
-    def refuse(*_args: object) -> int:
-        raise _Refused("xml_declarations")
-
+    collector = _FlatFields()
     parser = expat.ParserCreate(encoding="UTF-8")
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
+    parser.StartElementHandler = collector.start
+    parser.EndElementHandler = collector.end
+    parser.CharacterDataHandler = collector.chars
+    parser.StartDoctypeDeclHandler = _refuse_declaration
+    parser.EntityDeclHandler = _refuse_declaration
+    parser.ExternalEntityRefHandler = _refuse_declaration
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     try:
         parser.Parse(body, True)
@@ -93,7 +67,40 @@ def parse_xml(body: bytes) -> dict[str, str]:
         raise Rejected(400, str(exc)) from None
     except (expat.ExpatError, ValueError, RecursionError):
         raise Rejected(400, "malformed_xml") from None
-    return fields
+    return collector.fields
+
+
+class _FlatFields:
+    """Expat handlers collecting the text of each child of the ``<xml>`` root."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+        self.path: list[str] = []
+        self.text: list[str] = []
+
+    def start(self, name: str, _attrs: dict[str, str]) -> None:
+        if len(self.path) >= MAX_DEPTH:
+            raise _Refused("too_deep")
+        if not self.path and name != "xml":
+            raise _Refused("not_wechat_xml")
+        self.path.append(name)
+        if len(self.path) == 2:
+            self.text.clear()
+
+    def end(self, name: str) -> None:
+        if len(self.path) == 2:
+            if name in self.fields:
+                raise _Refused("repeated_field")
+            self.fields[name] = "".join(self.text)
+        self.path.pop()
+
+    def chars(self, data: str) -> None:
+        if len(self.path) == 2:
+            self.text.append(data)
+
+
+def _refuse_declaration(*_args: object) -> int:
+    raise _Refused("xml_declarations")
 
 
 def require(fields: dict[str, str], *names: str) -> None:

@@ -35,7 +35,8 @@ from handlers.events.views import (
     statistics_command,
 )
 from models.events.queries import current_events, statuses
-from models.events.signups import Applicant, Promotion, check_in, lock_for, sign_up, withdraw
+from models.events.signups import Applicant, Promotion, check_in, sign_up, withdraw
+from models.events.standing import lock_for
 from models.events.tables import ACTIVE, CONFIRMED, Event, EventRefusal, admits, closes_at, phase
 from models.org import Role
 

@@ -24,7 +24,7 @@ from handlers.events.text import (
 )
 from models.events.links import EVENT_ROSTER, FORMATS, create_link
 from models.events.queries import RosterLine, branch_names, current_events, roster, statuses
-from models.events.signups import standing_of
+from models.events.standing import standing_of
 from models.events.stats import year_figures
 from models.events.tables import CONFIRMED, admits
 from models.org import Role

@@ -14,7 +14,8 @@ The event row keeps the counts (places taken, parties with a place and waiting) 
 last numbers handed out, so a sign-up needs no scan of the others: its sign-up number
 ``seq`` and place number ``place_seq`` come from the row, and as the newest it stands
 behind everyone. Place numbers (第 n 位) shown to people are ranks by ``place_seq``
-among those holding a place, waitlist positions ranks by ``seq``: both always gapless.
+among those holding a place, waitlist positions ranks by ``seq``: both always gapless
+(``models.events.standing`` reads them).
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.base import execute_core, set_loaded, snapshot, table_of
+from models.base import execute_core, set_loaded, table_of
+from models.events.standing import COUNT_COLUMNS, Locked, Mine, Standing, mine_of, standing_from
 from models.events.tables import (
     ACTIVE,
     CANCELLED,
@@ -43,7 +44,6 @@ from models.events.tables import (
     Timing,
     admits,
     closes_at,
-    code_of,
     refuse_unless_open,
 )
 from models.fixed_sql import FixedStatement
@@ -53,46 +53,10 @@ logger = logging.getLogger(__name__)
 _s = table_of(Signup)
 _e = table_of(Event)
 
-_MINE_COLUMNS = (
-    _s.c.id, _s.c.status, _s.c.seq, _s.c.place_seq, _s.c.guests, _s.c.note, _s.c.answers,
-    _s.c.checked_in_at,
-)
-_MINE = FixedStatement(
-    select(*_MINE_COLUMNS).where(
-        _s.c.event_id == bindparam("event_id"), _s.c.member_id == bindparam("member_id")
-    )
-)
-_EVENT_AND_MINE = FixedStatement(
-    select(_e, *(column.label(f"mine_{column.name}") for column in _MINE_COLUMNS))
-    .select_from(_e.outerjoin(_s, and_(
-        _s.c.event_id == _e.c.id, _s.c.member_id == bindparam("member_id")
-    )))
-    .where(_e.c.number == bindparam("number"))
-)
-_LOCK_EVENT = select(_e).where(_e.c.number == bindparam("number")).with_for_update()
-_COUNT_COLUMNS = ("places_taken", "confirmed_count", "waiting_count", "last_seq", "last_place")
 _BUMP = FixedStatement(
     update(_e).where(_e.c.id == bindparam("event_id")).values({
-        name: _e.c[name] + bindparam(f"d_{name}") for name in _COUNT_COLUMNS
+        name: _e.c[name] + bindparam(f"d_{name}") for name in COUNT_COLUMNS
     })
-)
-_RECOUNT = select(
-    func.coalesce(func.sum(1 + _s.c.guests).filter(_s.c.status == CONFIRMED), 0),
-    func.count().filter(_s.c.status == CONFIRMED),
-    func.count().filter(_s.c.status == WAITLIST),
-    func.coalesce(func.max(_s.c.seq), 0),
-    func.coalesce(func.max(_s.c.place_seq), 0),
-).where(_s.c.event_id == bindparam("event_id"))
-_PLACE = FixedStatement(
-    select(func.count()).where(
-        _s.c.event_id == bindparam("event_id"), _s.c.status == CONFIRMED,
-        _s.c.place_seq < bindparam("place_seq"),
-    )
-)
-_POSITION = FixedStatement(
-    select(func.count()).where(
-        _s.c.event_id == bindparam("event_id"), _s.c.status == WAITLIST, _s.c.seq < bindparam("seq")
-    )
 )
 _WAITING = (
     select(_s.c.id, _s.c.member_id, _s.c.seq, _s.c.guests)
@@ -141,17 +105,6 @@ _CHECK_IN = FixedStatement(
 
 
 @dataclass(frozen=True, slots=True)
-class Standing:
-    """Where a sign-up stands: ``number`` is the place (confirmed) or waitlist position."""
-
-    status: str
-    number: int
-    guests: int
-    note: str | None
-    answers: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
 class Promotion:
     """A waiting party that got a place."""
 
@@ -192,96 +145,9 @@ class Applicant:
     gender: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Mine:
-    """A member's sign-up row, as read under the lock."""
-
-    id: int
-    status: str
-    seq: int
-    place_seq: int | None
-    guests: int
-    note: str | None
-    answers: str
-    checked_in_at: datetime | None
-
-
-# ---------------------------------------------------------------- reading
-
-
-async def _one(session: AsyncSession, statement: FixedStatement, params: dict[str, Any]) -> int:
-    return int((await statement.rows(session, params))[0][0])
-
-
-async def _mine(session: AsyncSession, event_id: int, member_id: int) -> Mine | None:
-    rows = await _MINE.rows(session, {"event_id": event_id, "member_id": member_id})
-    return Mine(*rows[0]) if rows else None
-
-
-@dataclass(frozen=True, slots=True)
-class Locked:
-    """An event read under its row lock, with one member's sign-up (None if never)."""
-
-    event: Event
-    mine: Mine | None
-
-
-async def lock_for(session: AsyncSession, number: int, member_id: int) -> Locked:
-    """Lock the event ``A<number>`` and read it with the member's sign-up.
-
-    On SQLite (writers already serialised) one statement reads both. On PostgreSQL the
-    lock is taken first and the sign-up read by a second statement: a statement that
-    waited for the lock sees the newest event row, but a joined table only as it was
-    when the statement began, which could miss the sign-up the lock holder just made.
-    """
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        row = (await execute_core(session, _LOCK_EVENT, {"number": number})).first()
-        if row is None:
-            raise EventRefusal("unknown_event", code=code_of(number))
-        event = snapshot(Event, dict(row._mapping))
-        assert event.id is not None
-        return Locked(event, await _mine(session, event.id, member_id))
-    rows = await _EVENT_AND_MINE.rows(session, {"number": number, "member_id": member_id})
-    if not rows:
-        raise EventRefusal("unknown_event", code=code_of(number))
-    values = dict(zip(_EVENT_AND_MINE.keys, rows[0], strict=True))
-    event = snapshot(Event, {column.name: values[column.name] for column in _e.c})
-    if values["mine_id"] is None:
-        return Locked(event, None)
-    return Locked(event, Mine(*(values[f"mine_{column.name}"] for column in _MINE_COLUMNS)))
-
-
-async def place_of(session: AsyncSession, event_id: int, place_seq: int) -> int:
-    return await _one(session, _PLACE, {"event_id": event_id, "place_seq": place_seq}) + 1
-
-
-async def position_of(session: AsyncSession, event_id: int, seq: int) -> int:
-    return await _one(session, _POSITION, {"event_id": event_id, "seq": seq}) + 1
-
-
-async def standing_of(session: AsyncSession, event_id: int, member_id: int) -> Standing | None:
-    """The member's active sign-up for the event, or None."""
-    mine = await _mine(session, event_id, member_id)
-    return None if mine is None or mine.status not in ACTIVE else await _standing(session, event_id, mine)
-
-
-async def _standing(session: AsyncSession, event_id: int, mine: Mine) -> Standing:
-    if mine.status == CONFIRMED and mine.place_seq is not None:
-        number = await place_of(session, event_id, mine.place_seq)
-    else:
-        number = await position_of(session, event_id, mine.seq)
-    return Standing(mine.status, number, mine.guests, mine.note, json.loads(mine.answers or "{}"))
-
-
-async def recount(session: AsyncSession, event_id: int) -> dict[str, int]:
-    """The event's counts computed from its sign-ups (to check or repair the stored ones)."""
-    row = (await execute_core(session, _RECOUNT, {"event_id": event_id})).one()
-    return dict(zip(_COUNT_COLUMNS, (int(value) for value in row), strict=True))
-
-
 async def _bump(session: AsyncSession, event: Event, **deltas: int) -> None:
     """Change the event's counts in the database and on ``event`` itself."""
-    params: dict[str, int] = {f"d_{name}": deltas.get(name, 0) for name in _COUNT_COLUMNS}
+    params: dict[str, int] = {f"d_{name}": deltas.get(name, 0) for name in COUNT_COLUMNS}
     await _BUMP.execute(session, {"event_id": event.id, **params})
     for name, delta in deltas.items():
         set_loaded(event, name, getattr(event, name) + delta)
@@ -370,7 +236,7 @@ async def _amend(
     else:
         updated = Mine(mine.id, mine.status, mine.seq, mine.place_seq, new_guests, new_note,
                        answers_json, mine.checked_in_at)
-        standing = await _standing(session, event.id, updated)
+        standing = await standing_from(session, event.id, updated)
     others = tuple(p for p in promoted if p.signup_id != mine.id)
     return SignupOutcome(event, standing, was=mine.status, promoted=others)
 
@@ -409,16 +275,22 @@ async def promote(session: AsyncSession, event: Event, now: datetime) -> tuple[P
 # ---------------------------------------------------------------- withdrawing and check-in
 
 
+async def _active_signup(session: AsyncSession, event: Event, member_id: int, *, refusal: str) -> Mine:
+    """The member's active sign-up for an event that is not cancelled; ``refusal`` if none."""
+    assert event.id is not None
+    if event.status == CANCELLED:
+        raise EventRefusal("event_cancelled", code=event.code, reason=event.cancel_reason)
+    mine = await mine_of(session, event.id, member_id)
+    if mine is None or mine.status not in ACTIVE:
+        raise EventRefusal(refusal, code=event.code)
+    return mine
+
+
 async def withdraw(
     session: AsyncSession, *, event: Event, member_id: int, now: datetime
 ) -> Withdrawal:
     """Take a member's sign-up back (取消报名); a freed place goes to the waitlist."""
-    assert event.id is not None
-    if event.status == CANCELLED:
-        raise EventRefusal("event_cancelled", code=event.code, reason=event.cancel_reason)
-    mine = await _mine(session, event.id, member_id)
-    if mine is None or mine.status not in ACTIVE:
-        raise EventRefusal("not_signed_up", code=event.code)
+    mine = await _active_signup(session, event, member_id, refusal="not_signed_up")
     if now >= event.starts_at:
         raise EventRefusal("too_late_to_withdraw", code=event.code)
     await _WITHDRAW.execute(session, {"signup_id": mine.id, "now": now})
@@ -434,12 +306,7 @@ async def check_in(
     timing: Timing,
 ) -> CheckIn:
     """Record that a member with a place has arrived (签到), within the check-in window."""
-    assert event.id is not None
-    if event.status == CANCELLED:
-        raise EventRefusal("event_cancelled", code=event.code, reason=event.cancel_reason)
-    mine = await _mine(session, event.id, member_id)
-    if mine is None or mine.status not in ACTIVE:
-        raise EventRefusal("checkin_not_signed_up", code=event.code)
+    mine = await _active_signup(session, event, member_id, refusal="checkin_not_signed_up")
     if mine.status == WAITLIST:
         raise EventRefusal("checkin_waitlisted", code=event.code)
     opens = event.starts_at - timing.checkin_margin

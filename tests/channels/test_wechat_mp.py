@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -19,7 +18,6 @@ from bot.appkeys import PIPELINE
 from bot.channels.base import Rejected
 from bot.channels.wechat_mp import MpSender
 from bot.channels.wechat_xml import MessageCipher, message_id, parse_xml, read_message
-from bot.config import Settings
 from bot.messages import Incoming, Reply
 from bot.outbox.queue import Target, enqueue
 from bot.outbox.worker import OutboxWorker, RetryLater, Undeliverable
@@ -27,20 +25,38 @@ from bot.render import say
 from models.db import Database
 from models.org import Role
 from models.outbox import DEAD, QUEUED, SENT
+from tests.channels.mp_helpers import (
+    APP_ID,
+    BIND,
+    FOLLOWER,
+    KEY,
+    OFFICER,
+    PATH,
+    TOKEN,
+    ZHANG,
+    ask,
+    envelope,
+    mp_settings,
+    open_reply,
+    post_plain,
+    post_safe,
+    query,
+    text_message,
+)
 from tests.channels.vectors import VECTORS
 from tests.channels.wechat_fakes import (
-    SLOW,
+    Connect,
     FakeWechat,
     FixedClock,
     Stored,
     base_url,
-    decrypt,
     encrypt,
     eventually,
     field_of,
     message_xml,
     metric,
     outbox_rows,
+    refused,
     rejected,
     sign,
     start,
@@ -48,94 +64,6 @@ from tests.channels.wechat_fakes import (
     use_database,
 )
 from tests.factories import make_member, make_settings
-
-TOKEN = "union-token"
-APP_ID = "wx0123456789abcdef"
-KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
-OTHER_KEY = base64.b64encode(bytes(range(100, 132))).decode().rstrip("=")
-ZHANG = "oZhangSan_openid-01"
-OFFICER = "oOfficer_openid-02"
-PATH = "/wechat/mp"
-
-
-def mp_settings(
-    *, aes: bool = False, window: int = 0, budget: float = 4.0, api_base: str = "http://127.0.0.1:9",
-    **section: Any,
-) -> Settings:
-    values = {
-        "enabled": True, "app_id": APP_ID, "app_secret": "app-secret", "token": TOKEN,
-        "encoding_aes_key": KEY if aes else "", "reply_budget_seconds": budget, "api_base": api_base,
-    } | section
-    return make_settings(wechat_mp=values, security={"replay_window_seconds": window})
-
-
-def query(
-    *, timestamp: str | None = None, nonce: str = "4711", encrypted: str | None = None
-) -> dict[str, str]:
-    stamp = timestamp or str(int(time.time()))
-    found = {"timestamp": stamp, "nonce": nonce, "signature": sign(TOKEN, stamp, nonce), "openid": ZHANG}
-    if encrypted is not None:
-        found |= {"encrypt_type": "aes", "msg_signature": sign(TOKEN, stamp, nonce, encrypted)}
-    return found
-
-
-def envelope(encrypted: str) -> str:
-    return (f"<xml><ToUserName><![CDATA[gh_union]]></ToUserName>"
-            f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
-
-
-async def post_plain(client: TestClient, xml: str | bytes, **kw: Any) -> tuple[int, str]:
-    response = await client.post(PATH, params=query(**kw), data=xml)
-    return response.status, await response.text()
-
-
-async def post_safe(
-    client: TestClient, xml: str, *, key: str = KEY, app_id: str = APP_ID, **kw: Any
-) -> tuple[int, str]:
-    encrypted = encrypt(key, app_id, xml)
-    response = await client.post(PATH, params=query(encrypted=encrypted, **kw), data=envelope(encrypted))
-    return response.status, await response.text()
-
-
-def open_reply(xml: str, *, key: str = KEY, app_id: str = APP_ID, token: str = TOKEN) -> str:
-    """The inner reply XML of an encrypted answer, after checking its signature."""
-    encrypted, stamp, nonce = field_of(xml, "Encrypt"), field_of(xml, "TimeStamp"), field_of(xml, "Nonce")
-    assert field_of(xml, "MsgSignature") == sign(token, stamp, nonce, encrypted)
-    return decrypt(key, app_id, encrypted)
-
-
-_ids = iter(range(7_000_000_000_000_000_000, 8_000_000_000_000_000_000))
-
-
-def text_message(content: str, *, user: str = ZHANG, msg_id: str | None = None) -> str:
-    return message_xml(user, Content=content, MsgId=msg_id or str(next(_ids)))
-
-
-async def ask(client: TestClient, content: str, *, aes: bool = False, **kw: Any) -> str:
-    """What the bot answers to ``content`` (decrypted in safe mode)."""
-    xml = text_message(content, **kw)
-    status, body = await (post_safe(client, xml) if aes else post_plain(client, xml))
-    assert status == 200, body
-    inner = open_reply(body) if aes else body
-    assert field_of(inner, "ToUserName") == kw.get("user", ZHANG)
-    assert field_of(inner, "FromUserName") == "gh_union"
-    return field_of(inner, "Content")
-
-
-Connect = Callable[[Settings], Awaitable[TestClient]]
-
-
-@pytest.fixture
-def app_db(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
-    use_database(monkeypatch, db)
-    return db
-
-
-@pytest.fixture
-def connect(app_db: Database, aiohttp_client: Any) -> Connect:
-    """Start apps on the test database; they are closed before the database is."""
-    return lambda settings: start(aiohttp_client, settings)
-
 
 # ---------------------------------------------------------------- the published vectors
 
@@ -186,18 +114,17 @@ async def test_the_published_safe_mode_message_is_decrypted_and_answered_encrypt
 # ---------------------------------------------------------------- round trips
 
 
-@pytest.mark.parametrize("aes", [False, True], ids=["plaintext", "safe-mode"])
-async def test_a_follower_binds_and_asks_who_they_are(
-    connect: Connect, app_db: Database, aes: bool
+async def test_a_follower_binds_and_asks_who_they_are_in_plaintext_mode(
+    connect: Connect, app_db: Database
 ) -> None:
     await make_member(app_db, "10001", "张三")
-    client = await connect(mp_settings(aes=aes))
-    assert await ask(client, "绑定 10001 张三", aes=aes) == (
+    client = await connect(mp_settings())
+    assert await ask(client, "绑定 10001 张三") == (
         "绑定成功！你好，张三（计算机学院分工会）。发送「帮助」查看能用的命令。")
-    me = await ask(client, "我", aes=aes)
+    me = await ask(client, "我")
     assert me.startswith("张三（工号 10001）\n分工会：计算机学院分工会")
     assert "已绑定：微信公众号" in me
-    help_text = await ask(client, "帮助", aes=aes)
+    help_text = await ask(client, "帮助")
     assert "绑定 <工号> <姓名>" in help_text and "你还没有绑定工号" not in help_text
     assert await stored(app_db) == Stored(records=3, accounts=1, outbox=0)
 
@@ -248,18 +175,6 @@ async def test_subscribing_gets_the_binding_instructions_and_a_bound_member_a_we
     assert await stored(app_db) == Stored(records=0, accounts=1, outbox=0)
 
 
-@pytest.mark.parametrize("kind", ["image", "video", "location", "link", "voice"])
-async def test_other_message_types_get_one_polite_sentence(
-    connect: Connect, app_db: Database, kind: str
-) -> None:
-    client = await connect(mp_settings())
-    xml = message_xml(ZHANG, kind=kind, MsgId="123", PicUrl="http://example.invalid/a.jpg")
-    status, body = await post_plain(client, xml)
-    assert status == 200
-    assert field_of(body, "Content") == "抱歉，我只看得懂文字消息。请直接发送文字，例如：帮助"
-    assert (await stored(app_db)).records == 0
-
-
 async def test_a_recognised_voice_message_is_read_as_text(connect: Connect, app_db: Database) -> None:
     client = await connect(mp_settings())
     xml = message_xml(ZHANG, kind="voice", MsgId="991", MediaId="m1", Format="amr", Recognition="帮助")
@@ -283,35 +198,6 @@ async def test_a_reply_with_xml_breaking_characters_stays_well_formed(
 
 
 # ---------------------------------------------------------------- dedup
-
-
-async def test_three_concurrent_retries_do_the_work_once_and_get_the_same_reply(
-    connect: Connect, app_db: Database
-) -> None:
-    await make_member(app_db, "10001", "张三")
-    client = await connect(mp_settings(aes=True))
-    xml = text_message("绑定 10001 张三", msg_id="6054768590064713728")
-    encrypted = encrypt(KEY, APP_ID, xml)
-    params = query(encrypted=encrypted)
-    responses = await asyncio.gather(*(
-        client.post(PATH, params=params, data=envelope(encrypted)) for _ in range(3)))
-    answers = [field_of(open_reply(await r.text()), "Content") for r in responses]
-    assert answers == ["绑定成功！你好，张三（计算机学院分工会）。发送「帮助」查看能用的命令。"] * 3
-    assert await stored(app_db) == Stored(records=1, accounts=1, outbox=0)
-    assert await metric(client, 'unionbot_messages_duplicate_total{channel="wechat_mp"}') == 2.0
-
-
-async def test_a_retry_after_a_restart_gets_the_stored_reply(connect: Connect, app_db: Database) -> None:
-    await make_member(app_db, "10001", "张三")
-    xml = text_message("绑定 10001 张三", msg_id="42")
-    first = await connect(mp_settings())
-    _, before = await post_plain(first, xml)
-    await first.close()
-    second = await connect(mp_settings())
-    _, after = await post_plain(second, xml)
-    assert field_of(after, "Content") == field_of(before, "Content") == (
-        "绑定成功！你好，张三（计算机学院分工会）。发送「帮助」查看能用的命令。")
-    assert (await stored(app_db)).accounts == 1 and (await stored(app_db)).records == 1
 
 
 async def test_a_replayed_request_within_the_window_is_answered_from_the_dedup_record(
@@ -375,46 +261,6 @@ def test_an_event_key_stays_short_whatever_the_event_name() -> None:
 # ---------------------------------------------------------------- late and long replies
 
 
-async def test_a_late_reply_is_acknowledged_and_sent_as_a_customer_service_message(
-    connect: Connect, aiohttp_server: Any, app_db: Database
-) -> None:
-    platform = FakeWechat()
-    server = await aiohttp_server(platform.app())
-    client = await connect(mp_settings(aes=True, budget=0.5, api_base=base_url(server)))
-    pipeline = client.app[PIPELINE]
-    handle = pipeline.handle
-
-    async def slow(incoming: Incoming) -> Reply | None:
-        await asyncio.sleep(1.0)
-        return await handle(incoming)
-
-    pipeline.handle = slow  # type: ignore[method-assign]
-    started = time.monotonic()
-    status, body = await post_safe(client, text_message("帮助", msg_id="777"))
-    assert (status, body) == (200, "success")
-    assert time.monotonic() - started < 0.9
-
-    async def delivered() -> bool:
-        return bool(platform.sends)
-
-    await eventually(delivered)
-    send = platform.sends[0]
-    assert send.path == "/cgi-bin/message/custom/send"
-    assert send.query == {"access_token": "TOKEN-1"}
-    assert send.body is not None and send.body["touser"] == ZHANG and send.body["msgtype"] == "text"
-    assert "你还没有绑定工号" in send.body["text"]["content"]
-    token = platform.token_requests[0]
-    assert token.body == {"grant_type": "client_credential", "appid": APP_ID, "secret": "app-secret",
-                          "force_refresh": False}
-
-    async def marked() -> bool:
-        rows = await outbox_rows(app_db)
-        return bool(rows) and rows[0].status == SENT
-
-    await eventually(marked)
-    assert [r.key for r in await outbox_rows(app_db)] == ["late:wechat_mp:777"]
-
-
 async def test_a_long_reply_sends_its_first_part_at_once_and_the_rest_in_order(
     connect: Connect, aiohttp_server: Any, app_db: Database
 ) -> None:
@@ -449,60 +295,28 @@ async def hostile(connect: Connect, app_db: Database) -> TestClient:
     return await connect(mp_settings(aes=True, window=300))
 
 
-async def refused(
-    client: TestClient, db: Database, response: aiohttp.ClientResponse, status: int, reason: str
-) -> None:
-    assert response.status == status, await response.text()
-    assert await metric(client, rejected("wechat_mp", reason)) >= 1.0
-    assert await stored(db) == Stored(records=0, accounts=0, outbox=0)
-
-
-BIND = text_message("绑定 10001 张三")
-
-
 async def test_a_wrong_signature_is_refused(hostile: TestClient, app_db: Database) -> None:
     params = query() | {"signature": sign("guessed-token", str(int(time.time())), "4711")}
-    await refused(hostile, app_db, await hostile.post(PATH, params=params, data=BIND), 401, "bad_signature")
-
-
-async def test_a_wrong_message_signature_is_refused(hostile: TestClient, app_db: Database) -> None:
-    encrypted = encrypt(KEY, APP_ID, BIND)
-    params = query(encrypted=encrypted) | {"msg_signature": sign(TOKEN, "1", "2", encrypted)}
-    response = await hostile.post(PATH, params=params, data=envelope(encrypted))
-    await refused(hostile, app_db, response, 401, "bad_signature")
+    response = await hostile.post(PATH, params=params, data=BIND)
+    await refused(hostile, app_db, response, 401, rejected("wechat_mp", "bad_signature"))
 
 
 async def test_a_missing_signature_is_refused(hostile: TestClient, app_db: Database) -> None:
     params = {k: v for k, v in query().items() if k != "signature"}
-    await refused(hostile, app_db, await hostile.post(PATH, params=params, data=BIND), 401, "bad_signature")
-
-
-async def test_a_stale_timestamp_is_refused_before_anything_is_read(
-    hostile: TestClient, app_db: Database
-) -> None:
-    old = str(int(time.time()) - 1000)
-    encrypted = encrypt(KEY, APP_ID, BIND)
-    params = query(timestamp=old, encrypted=encrypted)
-    response = await hostile.post(PATH, params=params, data=envelope(encrypted))
-    await refused(hostile, app_db, response, 403, "stale_timestamp")
+    response = await hostile.post(PATH, params=params, data=BIND)
+    await refused(hostile, app_db, response, 401, rejected("wechat_mp", "bad_signature"))
 
 
 async def test_the_published_vector_replayed_today_is_stale(hostile: TestClient, app_db: Database) -> None:
     vector = VECTORS["wechat_mp_plain_signature"]
     params = {k: vector[k] for k in ("timestamp", "nonce", "signature")} | {"echostr": "1"}
-    await refused(hostile, app_db, await hostile.get(PATH, params=params), 403, "stale_timestamp")
+    response = await hostile.get(PATH, params=params)
+    await refused(hostile, app_db, response, 403, rejected("wechat_mp", "stale_timestamp"))
 
 
 async def test_a_timestamp_that_is_not_a_number_is_refused(hostile: TestClient, app_db: Database) -> None:
     response = await hostile.post(PATH, params=query(timestamp="1e9"), data=BIND)
-    await refused(hostile, app_db, response, 400, "bad_timestamp")
-
-
-async def test_an_oversized_body_is_refused(hostile: TestClient, app_db: Database) -> None:
-    body = envelope(encrypt(KEY, APP_ID, text_message("绑定 10001 张三" + "啊" * 30_000)))
-    assert len(body.encode()) > 64 * 1024
-    params = query(encrypted=field_of(body, "Encrypt"))
-    await refused(hostile, app_db, await hostile.post(PATH, params=params, data=body), 413, "body_too_large")
+    await refused(hostile, app_db, response, 400, rejected("wechat_mp", "bad_timestamp"))
 
 
 @pytest.mark.parametrize(("body", "reason"), [
@@ -523,15 +337,8 @@ async def test_bad_plaintext_bodies_are_refused(
     connect: Connect, app_db: Database, body: bytes, reason: str
 ) -> None:
     client = await connect(mp_settings(window=300))
-    await refused(client, app_db, await client.post(PATH, params=query(), data=body), 400, reason)
-
-
-async def test_an_entity_bomb_inside_the_ciphertext_is_refused(hostile: TestClient, app_db: Database) -> None:
-    bomb = ('<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-            "<xml><Content>&b;</Content></xml>")
-    status, _ = await post_safe(hostile, bomb)
-    assert status == 400
-    assert await metric(hostile, rejected("wechat_mp", "xml_declarations")) == 1.0
+    response = await client.post(PATH, params=query(), data=body)
+    await refused(client, app_db, response, 400, rejected("wechat_mp", reason))
 
 
 async def test_a_text_without_content_gets_the_text_only_sentence(
@@ -542,48 +349,9 @@ async def test_a_text_without_content_gets_the_text_only_sentence(
     assert (await stored(app_db)).records == 0
 
 
-@pytest.mark.parametrize(("xml", "reason"), [
-    (message_xml(ZHANG, Content="你好"), "missing_fields"),
-    (message_xml("o bad id", Content="你好", MsgId="1"), "bad_user_id"),
-    (message_xml(ZHANG, Content="你好", MsgId="12ab"), "bad_msg_id"),
-    (message_xml(ZHANG, kind="event"), "missing_fields"),
-    ("<xml><Content>你好</Content></xml>", "missing_fields"),
-], ids=["no-msgid", "space-in-id", "msgid-letters", "event-without-name", "no-sender"])
-async def test_messages_missing_what_they_need_are_refused(
-    hostile: TestClient, app_db: Database, xml: str, reason: str
-) -> None:
-    status, _ = await post_safe(hostile, xml)
-    assert status == 400
-    assert await metric(hostile, rejected("wechat_mp", reason)) == 1.0
-    assert (await stored(app_db)).records == 0
-
-
-async def test_a_message_sealed_with_another_key_is_refused(hostile: TestClient, app_db: Database) -> None:
-    status, _ = await post_safe(hostile, BIND, key=OTHER_KEY)
-    assert status in (400, 403)
-    assert (await stored(app_db)).records == 0
-
-
-async def test_a_message_for_another_app_id_is_refused(hostile: TestClient, app_db: Database) -> None:
-    status, _ = await post_safe(hostile, BIND, app_id="wxSomeOtherAccount")
-    assert status == 403
-    assert await metric(hostile, rejected("wechat_mp", "wrong_receiver")) == 1.0
-    assert (await stored(app_db)).accounts == 0
-
-
-@pytest.mark.parametrize("damage", [
-    lambda s: s[:-8], lambda s: ("B" if s[0] == "A" else "A") + s[1:], lambda s: s[: len(s) // 2 + 1],
-    lambda s: "!!!" + s, lambda s: base64.b64encode(b"x" * 48).decode(), lambda s: "",
-], ids=["truncated", "flipped", "halved", "not-base64", "random-blocks", "empty"])
-async def test_a_corrupted_ciphertext_is_refused(hostile: TestClient, app_db: Database, damage: Any) -> None:
-    broken = damage(encrypt(KEY, APP_ID, BIND))
-    response = await hostile.post(PATH, params=query(encrypted=broken), data=envelope(broken))
-    assert response.status in (400, 403)
-    assert await stored(app_db) == Stored(records=0, accounts=0, outbox=0)
-
-
 async def test_a_check_request_without_echostr_is_refused(hostile: TestClient, app_db: Database) -> None:
-    await refused(hostile, app_db, await hostile.get(PATH, params=query()), 400, "missing_params")
+    response = await hostile.get(PATH, params=query())
+    await refused(hostile, app_db, response, 400, rejected("wechat_mp", "missing_params"))
 
 
 # ---------------------------------------------------------------- fuzzing
@@ -649,28 +417,12 @@ async def test_fuzzed_bodies_never_cause_a_5xx_and_refusals_store_nothing(
 # ---------------------------------------------------------------- the customer-service sender
 
 
-@pytest.fixture
-async def platform(aiohttp_server: Any) -> tuple[FakeWechat, str]:
-    fake = FakeWechat()
-    server = await aiohttp_server(fake.app())
-    return fake, base_url(server)
-
-
-@pytest.fixture
-async def http() -> Any:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
-        yield session
-
-
 def sender_for(base: str, http: aiohttp.ClientSession, **section: Any) -> MpSender:
     return MpSender(mp_settings(api_base=base, **section).wechat_mp, http)
 
 
-FOLLOWER = Target("wechat_mp", "user", ZHANG)
-
-
-async def test_the_sender_fetches_a_token_once_and_sends_text(platform: Any, http: Any) -> None:
-    fake, base = platform
+async def test_the_sender_fetches_a_token_once_and_sends_text(wechat: Any, http: Any) -> None:
+    fake, base = wechat
     sender = sender_for(base, http)
     await sender.send(FOLLOWER, Reply("端午节慰问品已到，请到工会领取。"), "k1")
     await sender.send(FOLLOWER, Reply("**提醒**：本周五截止报名", markdown=True), "k2")
@@ -682,29 +434,15 @@ async def test_the_sender_fetches_a_token_once_and_sends_text(platform: Any, htt
     assert {s.query["access_token"] for s in fake.sends} == {"TOKEN-1"}
 
 
-async def test_concurrent_sends_share_one_token_fetch(platform: Any, http: Any) -> None:
-    fake, base = platform
+async def test_concurrent_sends_share_one_token_fetch(wechat: Any, http: Any) -> None:
+    fake, base = wechat
     sender = sender_for(base, http)
     await asyncio.gather(*(sender.send(FOLLOWER, Reply(f"第{i}条"), f"k{i}") for i in range(5)))
     assert len(fake.token_requests) == 1 and len(fake.sends) == 5
 
 
-@pytest.mark.parametrize("code", [40001, 40014, 42001])
-async def test_an_expired_token_is_renewed_once_and_the_message_sent(
-    platform: Any, http: Any, code: int
-) -> None:
-    fake, base = platform
-    sender = sender_for(base, http)
-    await sender.send(FOLLOWER, Reply("一"), "k1")
-    fake.answers.append({"errcode": code, "errmsg": "invalid credential"})
-    await sender.send(FOLLOWER, Reply("二"), "k2")
-    assert [s.query["access_token"] for s in fake.sends] == ["TOKEN-1", "TOKEN-1", "TOKEN-2"]
-    assert fake.contents() == ["一", "二", "二"]
-    assert len(fake.token_requests) == 2
-
-
-async def test_a_token_the_platform_keeps_refusing_is_force_refreshed(platform: Any, http: Any) -> None:
-    fake, base = platform
+async def test_a_token_the_platform_keeps_refusing_is_force_refreshed(wechat: Any, http: Any) -> None:
+    fake, base = wechat
     sender = sender_for(base, http)
     await sender.send(FOLLOWER, Reply("一"), "k1")
     fake.expire_tokens()
@@ -714,8 +452,8 @@ async def test_a_token_the_platform_keeps_refusing_is_force_refreshed(platform: 
     assert fake.sends[-1].query["access_token"] == "TOKEN-2"
 
 
-async def test_a_token_is_renewed_before_it_expires(platform: Any, http: Any) -> None:
-    fake, base = platform
+async def test_a_token_is_renewed_before_it_expires(wechat: Any, http: Any) -> None:
+    fake, base = wechat
     fake.token_lifetime = 2
     sender = sender_for(base, http)
     await sender.send(FOLLOWER, Reply("一"), "k1")
@@ -725,24 +463,24 @@ async def test_a_token_is_renewed_before_it_expires(platform: Any, http: Any) ->
 
 
 @pytest.mark.parametrize("code", [45009, 45011, 45047])
-async def test_rate_limit_codes_mean_retry_later(platform: Any, http: Any, code: int) -> None:
-    fake, base = platform
+async def test_rate_limit_codes_mean_retry_later(wechat: Any, http: Any, code: int) -> None:
+    fake, base = wechat
     fake.answers.append({"errcode": code, "errmsg": "api freq out of limit"})
     with pytest.raises(RetryLater) as info:
         await sender_for(base, http).send(FOLLOWER, Reply("通知"), "k1")
     assert info.value.after == 60.0 and str(code) in info.value.reason
 
 
-async def test_a_busy_platform_means_retry_later_with_backoff(platform: Any, http: Any) -> None:
-    fake, base = platform
+async def test_a_busy_platform_means_retry_later_with_backoff(wechat: Any, http: Any) -> None:
+    fake, base = wechat
     fake.answers.append({"errcode": -1, "errmsg": "system error"})
     with pytest.raises(RetryLater) as info:
         await sender_for(base, http).send(FOLLOWER, Reply("通知"), "k1")
     assert info.value.after is None and info.value.reason == "微信公众号系统繁忙，稍后重试"
 
 
-async def test_the_48_hour_window_is_undeliverable_with_a_reason(platform: Any, http: Any) -> None:
-    fake, base = platform
+async def test_the_48_hour_window_is_undeliverable_with_a_reason(wechat: Any, http: Any) -> None:
+    fake, base = wechat
     fake.answers.append({"errcode": 45015, "errmsg": "response out of time limit"})
     with pytest.raises(Undeliverable) as info:
         await sender_for(base, http).send(FOLLOWER, Reply("通知"), "k1")
@@ -751,22 +489,14 @@ async def test_the_48_hour_window_is_undeliverable_with_a_reason(platform: Any, 
         "对方超过 48 小时没有给公众号发消息，公众号暂时不能主动发给 TA")
 
 
-@pytest.mark.parametrize("answer", [500, 502, 429, SLOW], ids=["500", "502", "429", "timeout"])
-async def test_server_errors_and_timeouts_mean_retry_later(platform: Any, http: Any, answer: Any) -> None:
-    fake, base = platform
-    fake.answers.append(answer)
-    with pytest.raises(RetryLater):
-        await sender_for(base, http).send(FOLLOWER, Reply("通知"), "k1")
-
-
 async def test_an_unreachable_platform_means_retry_later(http: Any) -> None:
     with pytest.raises(RetryLater) as info:
         await sender_for("http://127.0.0.1:9", http).send(FOLLOWER, Reply("通知"), "k1")
     assert "连接微信公众号接口失败" in info.value.reason and "127.0.0.1" not in info.value.reason
 
 
-async def test_a_refused_token_fetch_explains_the_ip_whitelist(platform: Any, http: Any) -> None:
-    fake, base = platform
+async def test_a_refused_token_fetch_explains_the_ip_whitelist(wechat: Any, http: Any) -> None:
+    fake, base = wechat
     fake.token_answers.append({"errcode": 40164, "errmsg": "invalid ip 1.2.3.4, not in whitelist"})
     with pytest.raises(RetryLater) as info:
         await sender_for(base, http).send(FOLLOWER, Reply("通知"), "k1")
@@ -774,8 +504,8 @@ async def test_a_refused_token_fetch_explains_the_ip_whitelist(platform: Any, ht
     assert fake.sends == []
 
 
-async def test_what_cannot_be_sent_is_undeliverable(platform: Any, http: Any) -> None:
-    _, base = platform
+async def test_what_cannot_be_sent_is_undeliverable(wechat: Any, http: Any) -> None:
+    _, base = wechat
     with pytest.raises(Undeliverable, match="不能向这类对象"):
         await sender_for(base, http).send(Target("wechat_mp", "group", "g"), Reply("x"), "k1")
     with pytest.raises(Undeliverable, match="app_secret"):
@@ -783,9 +513,9 @@ async def test_what_cannot_be_sent_is_undeliverable(platform: Any, http: Any) ->
 
 
 async def test_a_long_message_goes_in_parts_and_a_retry_skips_the_parts_sent(
-    platform: Any, http: Any
+    wechat: Any, http: Any
 ) -> None:
-    fake, base = platform
+    fake, base = wechat
     sender = sender_for(base, http)
     text = "\n".join(f"{i:03d} 教职工活动报名须知，请仔细阅读" for i in range(150))
     fake.answers.extend([{"errcode": 0}, {"errcode": 45047, "errmsg": "out of response count limit"}])
@@ -799,9 +529,9 @@ async def test_a_long_message_goes_in_parts_and_a_retry_skips_the_parts_sent(
 
 
 async def test_through_the_worker_rows_end_sent_retried_or_dead(
-    platform: Any, http: Any, db: Database
+    wechat: Any, http: Any, db: Database
 ) -> None:
-    fake, base = platform
+    fake, base = wechat
     settings = make_settings(
         wechat_mp={"enabled": True, "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "api_base": base},
         outbox={"concurrency": 1},

@@ -14,11 +14,12 @@ import hashlib
 import re
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -181,6 +182,9 @@ class FixedClock:
         return self.now
 
 
+Connect = Callable[[Settings], Awaitable[TestClient]]
+
+
 async def start(aiohttp_client: Any, settings: Settings, clock: FixedClock | None = None) -> TestClient:
     """The app on a test client; its clock stands still at the test's start unless given."""
     given = clock if clock is not None else FixedClock(int(time.time()))
@@ -221,6 +225,15 @@ async def metric(client: TestClient, line_start: str) -> float:
 
 def rejected(channel: str, reason: str) -> str:
     return f'unionbot_messages_rejected_total{{channel="{channel}",reason="{reason}"}}'
+
+
+async def refused(
+    client: TestClient, db: Database, response: aiohttp.ClientResponse, status: int, rejection: str
+) -> None:
+    """The request was answered ``status``, counted as ``rejection`` and stored nothing."""
+    assert response.status == status, await response.text()
+    assert await metric(client, rejection) >= 1.0
+    assert await stored(db) == Stored(records=0, accounts=0, outbox=0)
 
 
 async def eventually(check: Any, within: float = 5.0) -> None:

@@ -13,16 +13,8 @@ from models.base import utcnow
 from models.db import Database
 from models.events.admin import EventDraft, cancel_event, create_event, modify_event
 from models.events.queries import event_by_number, roster
-from models.events.signups import (
-    Applicant,
-    SignupOutcome,
-    check_in,
-    lock_for,
-    recount,
-    sign_up,
-    standing_of,
-    withdraw,
-)
+from models.events.signups import Applicant, SignupOutcome, check_in, sign_up, withdraw
+from models.events.standing import lock_for, recount, standing_of
 from models.events.tables import CANCELLED, Event, EventRefusal, Signup, Timing, code_of, parse_code
 from models.org import Member
 from tests.factories import make_member

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, inspect
 from models.base import UTCDateTime
 from models.db import Database
 from models.events.admin import EventDraft, create_event
-from models.events.signups import Applicant, lock_for, sign_up
+from models.events.signups import Applicant, sign_up
+from models.events.standing import lock_for
 from models.events.tables import Timing
 from models.migrate import alembic_config, status, upgrade
 from tests.factories import make_member

@@ -27,7 +27,8 @@ from models.db import Database
 from models.events.admin import EventDraft, cancel_event, create_event, modify_event
 from models.events.keys import occasion_key
 from models.events.queries import event_by_number
-from models.events.signups import Applicant, lock_for, sign_up, withdraw
+from models.events.signups import Applicant, sign_up, withdraw
+from models.events.standing import lock_for
 from models.events.tables import Timing
 from models.org import Member, Role
 from models.outbox import OutboxMessage

@@ -1,0 +1,58 @@
+"""The capability sections: ``[proposals]`` (教代会提案) and ``[events]`` (活动报名)."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from bot.config.sections import Section
+
+
+class ProposalSettings(Section):
+    """教代会提案 (``[proposals]``)."""
+
+    min_cosigners: int = Field(default=2, ge=0, le=50)
+    reply_days: int = Field(default=30, ge=1, le=366)
+    filers: str = Field(default="representatives", pattern="^(representatives|members)$")
+    open_all_year: bool = False
+    categories: list[str] = Field(default_factory=list, max_length=50)
+    departments: list[str] = Field(default_factory=list, max_length=200)
+    title_max_chars: int = Field(default=50, ge=5, le=200)
+    text_max_chars: int = Field(default=1500, ge=20, le=3000)
+    cosigners_rate: bool = False
+    max_rehandle: int = Field(default=1, ge=0, le=5)
+    page_size: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        return _plain_names(value, limit=32)
+
+    @field_validator("departments")
+    @classmethod
+    def _departments(cls, value: list[str]) -> list[str]:
+        return _plain_names(value, limit=64)
+
+
+def _plain_names(names: list[str], *, limit: int) -> list[str]:
+    """Names typed in commands: unique, 1..limit characters, no spaces or list separators."""
+    seen: set[str] = set()
+    for name in names:
+        if not name or len(name) > limit or any(c.isspace() or c in "、,，;；" for c in name):
+            raise ValueError(f"「{name}」要是 1 到 {limit} 个字符，不含空格和 、,;")
+        if name in seen:
+            raise ValueError(f"「{name}」写了两次")
+        seen.add(name)
+    return names
+
+
+class EventSettings(Section):
+    """活动报名 (``[events]``)."""
+
+    deadline_minutes_before_start: int = Field(default=0, ge=0, le=30 * 1440)
+    checkin_margin_minutes: int = Field(default=30, ge=0, le=1440)
+    max_guests: int = Field(default=5, ge=0, le=50)
+    max_capacity: int = Field(default=5000, ge=1, le=100_000)
+    title_max_chars: int = Field(default=40, ge=4, le=64)
+    note_max_chars: int = Field(default=100, ge=10, le=200)
+    export_link_minutes: int = Field(default=60, ge=1, le=7 * 1440)
+    roster_max_lines: int = Field(default=200, ge=10, le=5000)
