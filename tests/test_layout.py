@@ -110,10 +110,7 @@ OVERSIZE = {
     "bot.cli.main": {"build_parser"},
     "bot.config": {"<module>"},
     "bot.metrics": {"__init__"},
-    "handlers.events.signups": {"register"},
-    "handlers.proposals.review": {"accept_command"},
     "models.events.signups": {"<module>"},
-    "models.proposals.flow": {"reply", "rate"},
     "models.roster": {"<module>", "import_roster"},
 }
 

@@ -46,7 +46,12 @@ MAX_GUESTS_TYPED = 99
 
 
 def register(registry: Registry) -> None:
-    topic = "events"
+    _member_commands(registry, "events")
+    _officer_commands(registry, "events")
+    registry.add_dialog(CREATE_DIALOG)
+
+
+def _member_commands(registry: Registry, topic: str) -> None:
     registry.add(Command(
         name="活动", aliases=("活动列表",), handler=events_command, topic=topic,
         summary="查看近期活动，或某个活动的详情和自己的报名情况", usage="活动 [编号]", example="活动 A3",
@@ -64,6 +69,9 @@ def register(registry: Registry) -> None:
         name="签到", handler=checkin_command, topic=topic,
         summary="到达活动现场后签到", usage="签到 [编号]", example="签到 A3",
     ))
+
+
+def _officer_commands(registry: Registry, topic: str) -> None:
     registry.add(Command(
         name="发起活动", aliases=("新建活动", "创建活动"), handler=create_command, topic=topic,
         args_optional=True, role=Role.OFFICER, summary="发起一个报名活动，并通知相关的群",
@@ -95,7 +103,6 @@ def register(registry: Registry) -> None:
         summary="全年活动场次、报名和签到人次，并按分工会统计", usage="活动统计 [年度]",
         example="活动统计 2026",
     ))
-    registry.add_dialog(CREATE_DIALOG)
 
 
 # ---------------------------------------------------------------- which event

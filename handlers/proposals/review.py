@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from bot.args import parse_day, parse_pairs
 from bot.context import Context
 from bot.errors import PermissionDenied, UserError
+from bot.notify import Notified
 from bot.registry import Command, Registry
 from bot.render import say
 from handlers.proposals.common import (
@@ -142,8 +144,8 @@ def _departments(text: str) -> list[str]:
     return [name for name in SEPARATORS.split(text.strip()) if name]
 
 
-async def accept_command(ctx: Context, args: str) -> str:
-    number, rest = take_number(args, "立案 T2026-007 主办 教务处")
+async def _assignment(ctx: Context, rest: str) -> tuple[str, list[str], date]:
+    """``主办 <部门> [协办 <部门>…] [期限 <日期>]`` → lead, helpers, reply deadline."""
     pairs = parse_pairs(rest, ("主办", "协办", "期限"))
     if "" in pairs or not pairs.get("主办"):
         raise UserError(say(T, "accept_usage", days=ctx.settings.proposals.reply_days))
@@ -160,11 +162,29 @@ async def accept_command(ctx: Context, args: str) -> str:
     for name in (lead, *helpers):
         if name not in known:
             raise UserError(say(T, "unknown_department", name=name[:20], known=known))
-    rules = ctx.settings.proposals
     if "期限" in pairs:
-        deadline = parse_day(pairs["期限"], now=ctx.now, tz=ctx.tz)
-    else:
-        deadline = local_today(ctx) + timedelta(days=rules.reply_days)
+        return lead, helpers, parse_day(pairs["期限"], now=ctx.now, tz=ctx.tz)
+    return lead, helpers, local_today(ctx) + timedelta(days=ctx.settings.proposals.reply_days)
+
+
+async def _tell_departments(
+    ctx: Context, number: str, lead: str, helpers: list[str], values: dict[str, Any]
+) -> tuple[Notified, list[str]]:
+    """Tell each department's 承办人 of the assignment; also the departments without one."""
+    told = Notified()
+    unstaffed = []
+    for department in (lead, *helpers):
+        handlers = await handler_ids(ctx.session, [department])
+        if not handlers:
+            unstaffed.append(department)
+        told += await tell(ctx, handlers, f"proposal:{number}:assigned", "n_assigned",
+                           department=department, is_lead=department == lead, **values)
+    return told, unstaffed
+
+
+async def accept_command(ctx: Context, args: str) -> str:
+    number, rest = take_number(args, "立案 T2026-007 主办 教务处")
+    lead, helpers, deadline = await _assignment(ctx, rest)
     proposal = await flow.load(ctx.session, number)
     change = await flow.accept(
         ctx.session, proposal=proposal, officer_id=_officer_id(ctx), lead=lead, helpers=helpers,
@@ -175,13 +195,8 @@ async def accept_command(ctx: Context, args: str) -> str:
               "deadline": day_text(deadline)}
     people = [proposal.proposer_id, *await cosigner_ids(ctx.session, proposal.id or 0)]
     told = await tell(ctx, people, f"proposal:{number}:accepted", "n_accepted", **values)
-    unstaffed = []
-    for department in (lead, *helpers):
-        handlers = await handler_ids(ctx.session, [department])
-        if not handlers:
-            unstaffed.append(department)
-        told += await tell(ctx, handlers, f"proposal:{number}:assigned", "n_assigned",
-                           department=department, is_lead=department == lead, **values)
+    assigned, unstaffed = await _tell_departments(ctx, number, lead, helpers, values)
+    told += assigned
     return say(T, "accepted", unstaffed=unstaffed, told=told, **values)
 
 
