@@ -45,7 +45,7 @@ from handlers.events.text import (
     view,
 )
 from models.events.admin import Modification, cancel_event, modify_event
-from models.events.queries import participants
+from models.events.queries import cancelled_by, participants
 from models.events.tables import Event, EventRefusal
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ async def modify_command(ctx: Context, args: str) -> str:
             ctx.session, event=event, changes=changes, now=ctx.now, tz=ctx.tz, timing=timing(ctx)
         )
     except EventRefusal as exc:
-        raise refused(ctx, exc) from None
+        raise await _refused_change(ctx, event, exc, "modify") from None
     if not result.changed:
         return say_events("nothing_changed", code=event.code)
     await ctx.audit("event.modify", f"event:{event.code}", before=result.before, after=result.after)
@@ -135,6 +135,13 @@ async def modify_command(ctx: Context, args: str) -> str:
         "modified", v=shown, changes=labels, told=moved_told, report=report,
         promoted=[names[p.member_id] for p in result.promoted], unreachable=told.unreached,
     )
+
+
+async def _refused_change(ctx: Context, event: Event, exc: EventRefusal, action: str) -> UserError:
+    """An officer's change refused; a cancelled event is named with who called it off."""
+    if exc.reason == "event_cancelled":
+        return refused(ctx, exc, action=action, by=await cancelled_by(ctx.session, event.code))
+    return refused(ctx, exc, action=action)
 
 
 async def _tell_moved(
@@ -178,7 +185,7 @@ async def cancel_command(ctx: Context, args: str) -> str:
             ctx.session, event=event, reason=reason, now=ctx.now, tz=ctx.tz, timing=timing(ctx)
         )
     except EventRefusal as exc:
-        raise refused(ctx, exc) from None
+        raise await _refused_change(ctx, event, exc, "cancel") from None
     recalled = await recall_outdated(ctx.session, event.code)
     await ctx.audit(
         "event.cancel", f"event:{event.code}", before={"status": before},

@@ -35,7 +35,7 @@ from handlers.events.views import (
     statistics_command,
 )
 from models.events.queries import current_events, statuses
-from models.events.signups import Applicant, Promotion, check_in, lock_for, sign_up, withdraw
+from models.events.signups import Applicant, Locked, Promotion, check_in, lock_for, sign_up, withdraw
 from models.events.tables import ACTIVE, CONFIRMED, Event, EventRefusal, admits, closes_at, phase
 from models.org import Role
 
@@ -200,8 +200,7 @@ async def signup_command(ctx: Context, args: str) -> str:
             now=ctx.now, tz=ctx.tz, timing=timing(ctx),
         )
     except EventRefusal as exc:
-        extra = {"audience": await audience_label(ctx, event)} if exc.reason == "not_in_audience" else {}
-        raise refused(ctx, exc, **extra) from None
+        raise await _refused_signup(ctx, locked, exc) from None
     shown = await view(ctx, event, with_audience=False)
     s = outcome.standing
     answer = _answers_text(s.answers, event.field_names)
@@ -212,6 +211,16 @@ async def signup_command(ctx: Context, args: str) -> str:
         text = say_events("amended", v=shown, was=outcome.was, status=s.status, number=s.number,
                    guests=s.guests, note=s.note, answers=answer)
     return text + await _promoted(ctx, event, outcome.promoted)
+
+
+async def _refused_signup(ctx: Context, locked: Locked, exc: EventRefusal) -> UserError:
+    """A refused sign-up; one already signed up is told their sign-up stands (or went
+    with the cancelled event)."""
+    if exc.reason == "not_in_audience":
+        return refused(ctx, exc, audience=await audience_label(ctx, locked.event))
+    signed = locked.mine is not None and locked.mine.status in ACTIVE
+    extra = {"signed": signed} if exc.reason in ("signup_closed", "event_cancelled") else {}
+    return refused(ctx, exc, action="signup", **extra)
 
 
 async def _promoted(ctx: Context, event: Event, promoted: tuple[Promotion, ...]) -> str:
@@ -239,9 +248,9 @@ async def withdraw_command(ctx: Context, args: str) -> str:
     number = code_number(code) if code else await _only_event(ctx, "取消报名", "mine")
     event = await load_event(ctx, number, lock=True)
     try:
-        result = await withdraw(ctx.session, event=event, member_id=ctx.member.id, now=ctx.now)
+        result = await withdraw(ctx.session, event=event, member_id=ctx.member.id, now=ctx.now, tz=ctx.tz)
     except EventRefusal as exc:
-        raise refused(ctx, exc) from None
+        raise refused(ctx, exc, action="withdraw") from None
     shown = await view(ctx, event, with_audience=False)
     return say_events("withdrawn", v=shown, was=result.was) + await _promoted(
         ctx, event, result.promoted
@@ -264,7 +273,7 @@ async def checkin_command(ctx: Context, args: str) -> str:
             timing=timing(ctx),
         )
     except EventRefusal as exc:
-        raise refused(ctx, exc) from None
+        raise refused(ctx, exc, action="checkin") from None
     assert event.id is not None
     shown = await view(ctx, event, with_audience=False)
     return say_events("checked_in", v=shown, at=when(ctx, result.at), guests=result.guests,

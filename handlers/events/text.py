@@ -58,13 +58,20 @@ def say_events(macro: str, /, **values: Any) -> str:
     return "\n".join(line for line in say("events", macro, **values).splitlines() if line.strip())
 
 
-def refused(ctx: Context, exc: EventRefusal, **extra: Any) -> UserError:
-    """The sentence for a domain refusal; times are shown in the union's time zone."""
-    values = {
-        key: when(ctx, value) if isinstance(value, datetime) else value
-        for key, value in {**exc.values, **extra}.items()
-    }
-    return UserError(say_events(exc.reason, **values))
+OVER = frozenset({"event_cancelled", "event_finished"})  # refusals that name the command refused
+
+
+def refused(ctx: Context, exc: EventRefusal, *, action: str | None = None, **extra: Any) -> UserError:
+    """The sentence for a domain refusal; times are shown in the union's time zone.
+
+    ``action`` (``signup``, ``withdraw``, ``checkin``, ``modify``, ``cancel``) says what
+    could not be done to a cancelled or finished event.
+    """
+    values = {**exc.values, **extra}
+    if action is not None and exc.reason in OVER:
+        values["action"] = action
+    shown = {key: when(ctx, value) if isinstance(value, datetime) else value for key, value in values.items()}
+    return UserError(say_events(exc.reason, **shown))
 
 
 def audience_what(text: str) -> str:

@@ -215,7 +215,7 @@ async def test_cancel_in_a_group_mentions_who_cannot_be_told_privately(
         "@赵六 你已从候补转为 A1 的正式报名。"
     )
     twice = await say(pipeline, "zhang", "取消报名 A1")
-    assert twice.startswith("你没有报名 A1（或已经取消过了），无需取消。")
+    assert twice.startswith("你已经取消过 A1 的报名了，无需再次取消。")
     assert await signups(db) == [("张三", "cancelled", 1, None), ("赵六", "confirmed", 0, None)]
 
 
@@ -275,10 +275,72 @@ async def test_cancelling_an_event_tells_everyone_and_closes_it(
         f"event:A1:cancelled:member:{people['zhang'].id}", "event:A1:cancelled:chat:1",
     ]
     assert "原因：场地临时检修" in told[0][2]
-    assert await say(pipeline, "officer", "取消活动 A1") == "A1 已经取消过了，无需重复取消。"
+    again = await say(pipeline, "officer", "取消活动 A1")
+    assert again.startswith("A1 已于 ") and again.endswith("由王干部取消（原因：场地临时检修），不能重复取消。")
     closed = await say(pipeline, "zhao", "报名 A1")
-    assert closed.startswith("A1 已取消（原因：场地临时检修），不能再报名或签到了。")
+    assert closed.startswith("A1 已于 ")
+    assert closed.endswith("取消（原因：场地临时检修），不能再报名了。发送「活动」看看其他活动。")
     assert "已取消" in await say(pipeline, "zhang", "活动 A1")
+
+
+async def test_refusals_on_a_cancelled_event_name_the_cancellation_and_the_command(
+    pipeline: Pipeline, db: Database, people: dict[str, Member]
+) -> None:
+    await say(pipeline, "officer", CREATE)
+    await say(pipeline, "zhang", "报名 A1")
+    await say(pipeline, "officer", "取消活动 A1 下雨")
+    async with db.read() as session:
+        at = (await session.scalar(select(Event.cancelled_at))).astimezone(ZoneInfo("Asia/Shanghai"))
+    weekday = "一二三四五六日"[at.weekday()]
+    cancelled = f"A1 已于 {at.month}月{at.day}日（周{weekday}）{at:%H:%M} "
+    assert await say(pipeline, "officer", "修改活动 A1 名额 40") == (
+        cancelled + "由王干部取消（原因：下雨），不能再修改了。"
+    )
+    assert await say(pipeline, "zhang", "取消报名 A1") == (
+        cancelled + "取消（原因：下雨），你的报名已随活动一起取消，无需再取消报名。"
+    )
+    assert await say(pipeline, "zhang", "报名 A1") == (
+        cancelled + "取消（原因：下雨），你的报名已随活动一起取消。发送「活动」看看其他活动。"
+    )
+    assert await say(pipeline, "zhang", "签到 A1") == cancelled + "取消（原因：下雨），不需要签到了。"
+    assert "不能再报名或签到" not in await say(pipeline, "officer", "取消活动 A1")
+
+
+async def test_a_second_withdrawal_says_it_was_withdrawn_and_never_is_told_apart(
+    pipeline: Pipeline, db: Database, people: dict[str, Member]
+) -> None:
+    await say(pipeline, "officer", CREATE)
+    await say(pipeline, "zhang", "报名 A1")
+    assert (await say(pipeline, "zhang", "取消报名 A1")).startswith("已取消你在 A1 ")
+    assert await say(pipeline, "zhang", "取消报名 A1") == (
+        "你已经取消过 A1 的报名了，无需再次取消。发送「活动 A1」可以查看活动情况。"
+    )
+    assert await say(pipeline, "qian", "取消报名 A1") == "你没有报名 A1，无需取消。发送「活动 A1」可以查看活动情况。"
+    assert (await say(pipeline, "zhang", "签到 A1")).startswith("你已经取消了 A1 的报名，不能签到。")
+
+
+async def test_an_event_that_has_ended_is_called_ended_not_started(
+    pipeline: Pipeline, db: Database, people: dict[str, Member]
+) -> None:
+    await say(pipeline, "officer", CREATE)
+    await say(pipeline, "zhang", "报名 A1")
+    async with db.write() as session:  # started an hour ago, ends in an hour
+        start = utcnow() - timedelta(hours=1)
+        await session.execute(update(Event).values(starts_at=start, ends_at=start + timedelta(hours=2)))
+    started = await say(pipeline, "zhang", "取消报名 A1")
+    assert started.startswith("A1 已于 ") and "开始，不能再取消报名了。" in started
+    async with db.write() as session:  # ended an hour ago
+        await session.execute(update(Event).values(ends_at=utcnow() - timedelta(hours=1)))
+    for sender, words, tail in (
+        ("zhang", "取消报名 A1", "结束，不能再取消报名了。"),
+        ("officer", "修改活动 A1 名额 40", "结束，不能再修改了。"),
+        ("officer", "取消活动 A1", "结束，不能再取消了。"),
+        ("qian", "报名 A1", "结束，不能再报名了。发送「活动」看看近期的其他活动。"),
+        ("qian", "签到 A1", "结束，签到已关闭。"),
+    ):
+        answer = await say(pipeline, sender, words)
+        assert answer.startswith("A1 已于 ") and answer.endswith(tail), answer
+        assert "开始" not in answer
 
 
 # ---------------------------------------------------------------- views
@@ -376,7 +438,7 @@ async def test_statistics_of_the_current_year(
         ("zhang", "报名 3", "「3」不是活动编号。"),
         ("zhang", "报名 A1 " + "长" * 101, "备注最多 100 个字，你写了 101 个字"),
         ("sun", "报名 A1", "A1 只面向计算机学院分工会，你不在报名范围内。"),
-        ("zhang", "取消报名 A1", "你没有报名 A1（或已经取消过了），无需取消。"),
+        ("zhang", "取消报名 A1", "你没有报名 A1，无需取消。"),
         ("zhang", "签到 A1", "你没有报名 A1，不能签到。"),
         ("zhang", "发起活动 x 时间 明天 10:00 地点 y 名额 3", "「发起活动」需要干部身份才能使用。"),
         ("officer", "发起活动 " + "名" * 41 + " 时间 明天 10:00 地点 y 名额 3", "活动名称最多 40 个字"),
