@@ -319,6 +319,19 @@ async def test_a_second_withdrawal_says_it_was_withdrawn_and_never_is_told_apart
     assert (await say(pipeline, "zhang", "签到 A1")).startswith("你已经取消了 A1 的报名，不能签到。")
 
 
+async def test_after_the_deadline_one_signed_up_is_told_their_sign_up_stands(
+    pipeline: Pipeline, db: Database, people: dict[str, Member]
+) -> None:
+    await say(pipeline, "officer", CREATE)
+    await say(pipeline, "zhang", "报名 A1")
+    async with db.write() as session:
+        await session.execute(update(Event).values(deadline=utcnow() - timedelta(minutes=1)))
+    amend = await say(pipeline, "zhang", "报名 A1 +1")
+    assert "截止，不能再修改报名了，你的报名保持不变。" in amend
+    late = await say(pipeline, "qian", "报名 A1")
+    assert "截止，不能再报名了。" in late and "保持不变" not in late
+
+
 async def test_an_event_that_has_ended_is_called_ended_not_started(
     pipeline: Pipeline, db: Database, people: dict[str, Member]
 ) -> None:
