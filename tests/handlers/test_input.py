@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.args import parse_day, parse_when
 from bot.errors import UserError
 from bot.pipeline import Pipeline
+from handlers.basics import parse_staff_no
 from models.db import Database
 from models.dialog_state import DialogState
 from models.events.tables import Event, Signup
@@ -339,3 +340,17 @@ async def test_proposal_examples_without_any_department_say_how_to_name_them(db:
     assert "后勤" not in usage
     converted = await say_on_qq(pipeline, "of", f"转建议 {number}")
     assert converted.endswith("可由相关部门直接改进，转为意见建议")
+
+
+def test_a_long_staff_number_is_echoed_cut_with_an_ellipsis() -> None:
+    with pytest.raises(UserError) as bad:
+        parse_staff_no("工号" * 30)
+    assert bad.value.message.startswith("工号「" + "工号" * 19 + "工…」格式不对")
+
+
+async def test_a_long_category_is_echoed_cut_with_an_ellipsis(db: Database) -> None:
+    pipeline = make_pipeline(db, proposal_settings())
+    await cast(db)
+    words = "提案 标题：关于食堂的提案 理由：太贵 建议：降价 类别：" + "体育" * 15
+    answer = await say_on_qq(pipeline, "zs", words)
+    assert answer.startswith("没有「" + "体育" * 9 + "体…」这个类别"), answer
