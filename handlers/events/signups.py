@@ -80,7 +80,7 @@ def _officer_commands(registry: Registry, topic: str) -> None:
         args_optional=True, role=Role.OFFICER, summary="发起一个报名活动，并通知相关的群",
         usage=("发起活动 <名称> 时间 <…> 地点 <…> 名额 <n> [截止 <…>] [可带 <k>] [对象 <…>] "
                "[填写 <…>] [备注 <…>]"),
-        example="发起活动 教职工羽毛球赛 时间 12月5日 14:00-16:00 地点 体育馆 名额 30 可带 1",
+        example="发起活动 教职工羽毛球赛 时间 下周六 14:00-16:00 地点 体育馆 名额 30 可带 1",
     ))
     registry.add(Command(
         name="修改活动", handler=modify_command, topic=topic, role=Role.OFFICER, args_optional=True,
