@@ -31,7 +31,7 @@ from bot.dialogs import Dialog
 from bot.errors import PermissionDenied, UserError
 from bot.messages import Incoming, Reply
 from bot.metrics import Metrics
-from bot.registry import Command, Registry
+from bot.registry import Command, Registry, fitted_example
 from bot.render import say
 from bot.text import normalize, shown, strip_mention
 from models.base import execute_core, table_of, utcnow
@@ -251,7 +251,8 @@ class Pipeline:
         if ctx.member is None:
             return Reply(say("basics", "unknown_unbound", bot_name=self.settings.union.bot_name))
         guess = self.registry.guess(text, lambda command: self._may_use(ctx, command))
-        return Reply(say("basics", "unknown_command", text=shown(text), guess=guess),
+        examples = {command.name: fitted_example(command, text) for command in guess.commands}
+        return Reply(say("basics", "unknown_command", text=shown(text), guess=guess, examples=examples),
                      mention_sender=ctx.is_group)
 
     @staticmethod

@@ -6,6 +6,7 @@ Matching (``Registry.match``) is a pure function of the text, testable without I
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -49,6 +50,22 @@ class Command:
         """Its usage starts with a required ``<…>`` argument (``名单 <编号>``)."""
         first = self.usage.split("　或　")[0]
         return not self.args_optional and first[len(self.name):].strip().startswith("<")
+
+
+_NUMBER_WORD = re.compile(r"([A-Za-z]+)[0-9][0-9-]*")
+
+
+def fitted_example(command: Command, text: str) -> str:
+    """The command's example with a code or number the person typed put in place of the
+    example's (``join A7`` → ``报名 A7 +1 素食``, not ``报名 A3 …``)."""
+    typed = {m[1].upper(): m[0].upper() for m in map(_NUMBER_WORD.fullmatch, text.split()) if m}
+    words = command.example.split(" ")
+    for index, word in enumerate(words):
+        match = _NUMBER_WORD.fullmatch(word)
+        if match and match[1].upper() in typed:
+            words[index] = typed[match[1].upper()]
+            break
+    return " ".join(words)
 
 
 @dataclass(frozen=True, slots=True)

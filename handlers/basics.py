@@ -15,6 +15,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.registry import Command, Registry
 from bot.render import say
+from bot.text import shown
 from models.base import execute_core, table_of
 from models.members import (
     account_by_external,
@@ -105,7 +106,7 @@ def _may_use(ctx: Context, command: Command) -> bool:
 def parse_staff_no(text: str) -> str:
     value = text.strip()
     if not STAFF_NO.match(value):
-        raise UserError(say("basics", "bad_staff_no", text=value[:40]))
+        raise UserError(say("basics", "bad_staff_no", text=shown(value, 40)))
     return value
 
 

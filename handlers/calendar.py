@@ -11,6 +11,7 @@ from bot.errors import UserError
 from bot.holiday_notice import days_off, notice_config, render_notice
 from bot.registry import Command, Registry
 from bot.render import say
+from bot.text import shown
 from models.calendar.festivals import (
     KEYS,
     NAMES,
@@ -58,7 +59,7 @@ async def calendar_command(ctx: Context, args: str) -> str:
     name = " ".join(words[1:])
     key = FESTIVAL_WORDS.get(name)
     if key is None:
-        raise UserError(say("calendar", "preview_unknown", name=name[:20], names=KEYS))
+        raise UserError(say("calendar", "preview_unknown", name=shown(name, 20), names=KEYS))
     return preview_text(ctx, key)
 
 

@@ -18,6 +18,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
 from bot.scope import require_reach
+from bot.text import shown
 from handlers.events.fields import (
     LABELS,
     REQUIRED,
@@ -37,7 +38,7 @@ from handlers.events.fields import (
     read_items,
 )
 from handlers.events.notify import tell_chats
-from handlers.events.text import audience_what, refused, say_events, view
+from handlers.events.text import audience_what, example_day, refused, say_events, view
 from models.base import utcnow
 from models.events.admin import EventDraft, create_event, snapshot
 from models.events.tables import EventRefusal
@@ -45,7 +46,6 @@ from models.events.tables import EventRefusal
 logger = logging.getLogger(__name__)
 
 _UTC = ZoneInfo("UTC")
-CREATE_EXAMPLE = "发起活动 教职工羽毛球赛 时间 12月5日 14:00 地点 体育馆 名额 30"
 STEP_OF = {"title": "title", "time": "time", "end": "time", "place": "place", "capacity": "capacity"}
 
 
@@ -67,8 +67,7 @@ def _step_extras(text: str) -> dict[str, str]:
         return {}
     head, items = read_items(text)
     if head:
-        raise UserError(say_events("unknown_words", text=head[:30],
-                            example="截止 12月4日 18:00 可带 1"))
+        raise UserError(say_events("unknown_words", text=shown(head), example="截止 下周五 18:00 可带 1"))
     return items
 
 
@@ -114,12 +113,14 @@ async def ask_again(ctx: Context, values: dict[str, Any], exc: FieldError) -> Re
 async def create_command(ctx: Context, args: str) -> Reply | str:
     head, items = read_items(args)
     if head and "title" in items:
-        raise UserError(say_events("unknown_words", text=head[:30], example=CREATE_EXAMPLE))
+        example = f"发起活动 教职工羽毛球赛 时间 {example_day(ctx)} 14:00 地点 体育馆 名额 30"
+        raise UserError(say_events("unknown_words", text=shown(head), example=example))
     if head:
         items["title"] = head
     missing = [key for key in REQUIRED if key not in items]
     if ctx.is_group and missing:
-        raise UserError(say_events("create_usage", missing=[LABELS[key] for key in missing]))
+        raise UserError(say_events("create_usage", missing=[LABELS[key] for key in missing],
+                                   day=example_day(ctx)))
     if ctx.is_group:
         return await create(ctx, items)
     values, error = _prefilled(items)

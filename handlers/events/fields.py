@@ -150,7 +150,7 @@ def parse_capacity(text: str, maximum: int = CAPACITY_HARD_MAX) -> int:
     try:
         return parse_count(text, minimum=1, maximum=maximum)
     except UserError:
-        raise _fail("capacity", "bad_capacity", text=clean(text)[:20], maximum=maximum) from None
+        raise _fail("capacity", "bad_capacity", text=shown(text, 20), maximum=maximum) from None
 
 
 def parse_max_guests(text: str, maximum: int) -> int:
@@ -160,7 +160,7 @@ def parse_max_guests(text: str, maximum: int) -> int:
     try:
         return parse_count(words, minimum=0, maximum=maximum)
     except UserError:
-        raise _fail("guests", "bad_max_guests", text=clean(text)[:20], maximum=maximum) from None
+        raise _fail("guests", "bad_max_guests", text=shown(text, 20), maximum=maximum) from None
 
 
 def parse_note(text: str) -> str | None:
@@ -204,7 +204,7 @@ def parse_end(text: str, start: datetime, *, now: datetime, tz: ZoneInfo) -> dat
             return parse_when(attempt, now=now, tz=tz, allow_past=True)
         except UserError:
             continue
-    raise _fail("end", "bad_end", text=text[:30])
+    raise _fail("end", "bad_end", text=shown(text), day=f"{local.month}月{local.day}日")
 
 
 def parse_span(
@@ -258,7 +258,7 @@ async def parse_audience(ctx: Context, text: str) -> tuple[int | None, str | Non
         if branch is not None and branch.id is not None:
             roots = await root_branch_ids(ctx.session)
             return (None if branch.id in roots else branch.id), gender
-    raise _fail("audience", "unknown_branch", text=words[:30])
+    raise _fail("audience", "unknown_branch", text=shown(text))
 
 
 async def own_branch(ctx: Context) -> int | None:

@@ -17,6 +17,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.notify import Notified, member_names
 from bot.scope import require_reach
+from bot.text import shown as echo
 from handlers.events.fields import (
     is_none,
     parse_audience,
@@ -36,6 +37,8 @@ from handlers.events.text import (
     EventView,
     audience_what,
     clean,
+    example_code,
+    example_day,
     find_managed,
     refused,
     say_events,
@@ -45,7 +48,7 @@ from handlers.events.text import (
     view,
 )
 from models.events.admin import Modification, cancel_event, modify_event
-from models.events.queries import participants
+from models.events.queries import cancelled_by, participants
 from models.events.tables import Event, EventRefusal
 
 logger = logging.getLogger(__name__)
@@ -95,15 +98,23 @@ async def _changes(ctx: Context, event: Event, items: dict[str, str]) -> dict[st
     return changes
 
 
-async def modify_command(ctx: Context, args: str) -> str:
+async def _modify_items(ctx: Context, args: str) -> tuple[str, dict[str, str]]:
+    """``A3 名额 40 …`` → the code and the items; the usage, with the event at hand, when
+    either is missing."""
     code, rest = split_code(args)
+    example = await example_code(ctx, code, managed=True)
     if code is None:
-        raise UserError(say_events("modify_usage", code="A3"))
+        raise UserError(say_events("modify_usage", code=example, day=example_day(ctx)))
     head, items = read_items(rest)
     if head:
-        raise UserError(say_events("unknown_words", text=head[:30], example=f"修改活动 {code} 名额 40"))
+        raise UserError(say_events("unknown_words", text=echo(head), example=f"修改活动 {example} 名额 40"))
     if not items:
-        raise UserError(say_events("modify_usage", code=code.upper()))
+        raise UserError(say_events("modify_usage", code=example, day=example_day(ctx)))
+    return code, items
+
+
+async def modify_command(ctx: Context, args: str) -> str:
+    code, items = await _modify_items(ctx, args)
     event = await find_managed(ctx, code, lock=True)
     changes = await _changes(ctx, event, items)
     if "audience" in items:
@@ -113,7 +124,7 @@ async def modify_command(ctx: Context, args: str) -> str:
             ctx.session, event=event, changes=changes, now=ctx.now, tz=ctx.tz, timing=timing(ctx)
         )
     except EventRefusal as exc:
-        raise refused(ctx, exc) from None
+        raise await _refused_change(ctx, event, exc, "modify") from None
     if not result.changed:
         return say_events("nothing_changed", code=event.code)
     await ctx.audit("event.modify", f"event:{event.code}", before=result.before, after=result.after)
@@ -135,6 +146,13 @@ async def modify_command(ctx: Context, args: str) -> str:
         "modified", v=shown, changes=labels, told=moved_told, report=report,
         promoted=[names[p.member_id] for p in result.promoted], unreachable=told.unreached,
     )
+
+
+async def _refused_change(ctx: Context, event: Event, exc: EventRefusal, action: str) -> UserError:
+    """An officer's change refused; a cancelled event is named with who called it off."""
+    if exc.reason == "event_cancelled":
+        return refused(ctx, exc, action=action, by=await cancelled_by(ctx.session, event.code))
+    return refused(ctx, exc, action=action)
 
 
 async def _tell_moved(
@@ -166,10 +184,11 @@ async def _tell_moved(
 async def cancel_command(ctx: Context, args: str) -> str:
     code, rest = split_code(args)
     if code is None:
-        raise UserError(say_events("cancel_usage"))
+        raise UserError(say_events("cancel_usage", code=await example_code(ctx, managed=True)))
     reason = clean(rest) or None
     if reason is not None and len(reason) > REASON_MAX:
-        raise UserError(say_events("cancel_reason_too_long", limit=REASON_MAX))
+        example = await example_code(ctx, code, managed=True)
+        raise UserError(say_events("cancel_reason_too_long", limit=REASON_MAX, code=example))
     event = await find_managed(ctx, code, lock=True)
     assert event.id is not None
     before = event.status
@@ -178,7 +197,7 @@ async def cancel_command(ctx: Context, args: str) -> str:
             ctx.session, event=event, reason=reason, now=ctx.now, tz=ctx.tz, timing=timing(ctx)
         )
     except EventRefusal as exc:
-        raise refused(ctx, exc) from None
+        raise await _refused_change(ctx, event, exc, "cancel") from None
     recalled = await recall_outdated(ctx.session, event.code)
     await ctx.audit(
         "event.cancel", f"event:{event.code}", before={"status": before},

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.context import Context
 from bot.errors import UserError
 from bot.render import say
-from bot.scope import require_reach
-from models.events.queries import branch_names, event_by_number
-from models.events.tables import Event, EventRefusal, Timing, closes_at, looks_like_code, parse_code, phase
+from bot.scope import reach, require_reach
+from bot.text import shown
+from models.events.queries import branch_names, current_events, event_by_number
+from models.events.tables import (
+    Event,
+    EventRefusal,
+    Timing,
+    admits,
+    closes_at,
+    code_of,
+    looks_like_code,
+    parse_code,
+    phase,
+)
 from models.events.tables import signup_deadline as deadline_of
 
 WEEKDAYS = "一二三四五六日"
@@ -47,6 +58,31 @@ def span(ctx: Context, start: datetime, end: datetime | None) -> str:
     return f"{when(ctx, start)} 至 {when(ctx, end)}"
 
 
+def month_day(day: date) -> str:
+    """``12月26日``."""
+    return f"{day.month}月{day.day}日"
+
+
+def example_day(ctx: Context, days: int = 21) -> str:
+    """A date for an example in a reply: ``days`` ahead of the clock, never a past one."""
+    return month_day(ctx.now.astimezone(ctx.tz).date() + timedelta(days=days))
+
+
+async def example_code(ctx: Context, typed: str | None = None, *, managed: bool = False) -> str:
+    """An event code for an example: the one the sender typed when it is well-formed,
+    else the soonest current event they may join (``managed``: that they manage)."""
+    if typed and (number := parse_code(typed)) is not None:
+        return code_of(number)
+    events = await current_events(ctx.session, now=ctx.now, tz=ctx.tz)
+    if managed and ctx.member is not None:
+        scope = await reach(ctx)
+        events = [e for e in events if scope.covers(e.audience_branch_id)]
+    elif ctx.member is not None:
+        member = ctx.member
+        events = [e for e in events if admits(e, member.branch_id, member.gender)]
+    return events[0].code if events else code_of(1)
+
+
 def clean(text: str) -> str:
     """One line of user text: control characters removed, white space folded."""
     return " ".join(_CONTROL.sub("", text).split())
@@ -58,45 +94,62 @@ def say_events(macro: str, /, **values: Any) -> str:
     return "\n".join(line for line in say("events", macro, **values).splitlines() if line.strip())
 
 
-def refused(ctx: Context, exc: EventRefusal, **extra: Any) -> UserError:
-    """The sentence for a domain refusal; times are shown in the union's time zone."""
-    values = {
-        key: when(ctx, value) if isinstance(value, datetime) else value
-        for key, value in {**exc.values, **extra}.items()
-    }
-    return UserError(say_events(exc.reason, **values))
+OVER = frozenset({"event_cancelled", "event_finished"})  # refusals that name the command refused
+
+
+def refused(ctx: Context, exc: EventRefusal, *, action: str | None = None, **extra: Any) -> UserError:
+    """The sentence for a domain refusal; times are shown in the union's time zone.
+
+    ``action`` (``signup``, ``withdraw``, ``checkin``, ``modify``, ``cancel``) says what
+    could not be done to a cancelled or finished event.
+    """
+    values = {**exc.values, **extra}
+    if action is not None and exc.reason in OVER:
+        values["action"] = action
+    if exc.reason in ("end_before_start", "deadline_after_start"):  # examples on the event's own day
+        start = exc.values["starts_at"].astimezone(ctx.tz).date()
+        values.update(day=month_day(start), eve=month_day(start - timedelta(days=1)))
+    shown = {key: when(ctx, value) if isinstance(value, datetime) else value for key, value in values.items()}
+    return UserError(say_events(exc.reason, **shown))
 
 
 def audience_what(text: str) -> str:
     """How a denial names an audience an officer typed: ``报名对象「全校」``."""
-    return f"报名对象「{clean(text)[:30]}」"
+    return f"报名对象「{shown(text)}」"
 
 
 async def find_managed(ctx: Context, word: str, *, lock: bool = False) -> Event:
     """The event a code names, when it is in the officer's reach (``bot.scope``)."""
-    event = await find_event(ctx, word, lock=lock)
+    event = await find_event(ctx, word, lock=lock, managed=True)
     await require_reach(ctx, event.audience_branch_id, what=f"{event.code}（{event.title}）")
     return event
 
 
-def code_number(word: str) -> int:
+async def not_a_code(ctx: Context, text: str, *, managed: bool = False) -> UserError:
+    """``「…」不是活动编号``, with a code of an event at hand as the example."""
+    example = await example_code(ctx, managed=managed)
+    return UserError(say_events("bad_code", text=shown(text, 20), example=example))
+
+
+async def code_number(ctx: Context, word: str, *, managed: bool = False) -> int:
     """The n of a code ``A<n>``; ``UserError`` when the word is not a code."""
     number = parse_code(word)
     if number is None:
-        raise UserError(say_events("bad_code", text=clean(word)[:20]))
+        raise await not_a_code(ctx, word, managed=managed)
     return number
 
 
-async def find_event(ctx: Context, word: str, *, lock: bool = False) -> Event:
+async def find_event(ctx: Context, word: str, *, lock: bool = False, managed: bool = False) -> Event:
     """The event a code names; ``UserError`` for a malformed or unknown code."""
-    return await load_event(ctx, code_number(word), lock=lock)
+    return await load_event(ctx, await code_number(ctx, word, managed=managed), lock=lock, managed=managed)
 
 
-async def load_event(ctx: Context, number: int, *, lock: bool = False) -> Event:
+async def load_event(ctx: Context, number: int, *, lock: bool = False, managed: bool = False) -> Event:
     """The event ``A<number>``; ``UserError`` when there is none."""
     event = await event_by_number(ctx.session, number, lock=lock)
     if event is None:
-        raise UserError(say_events("unknown_event", code=f"A{number}"))
+        example = await example_code(ctx, managed=managed)
+        raise UserError(say_events("unknown_event", code=code_of(number), example=example))
     return event
 
 

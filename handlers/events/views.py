@@ -13,11 +13,14 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
 from bot.scope import may_manage, reach
+from bot.text import shown as echo
 from handlers.events.text import (
     EventView,
     clean,
+    example_code,
     find_event,
     find_managed,
+    not_a_code,
     say_events,
     split_code,
     view,
@@ -43,7 +46,7 @@ async def events_command(ctx: Context, args: str) -> str:
     if everything and not ctx.has_role(Role.OFFICER):
         raise UserError(say_events("list_all_officers_only"))
     if code is None and args.strip() and not everything:
-        raise UserError(say_events("bad_code", text=clean(args)[:20]))
+        raise await not_a_code(ctx, args)
     if code is not None:
         return await _detail(ctx, code)
     return await _listing(ctx, everything=everything)
@@ -94,7 +97,7 @@ class RosterCounts:
 async def roster_command(ctx: Context, args: str) -> str:
     code, _rest = split_code(args)
     if code is None:
-        raise UserError(say_events("bad_code", text=clean(args)[:20] or "（空）"))
+        raise await _no_code(ctx, "名单 <编号>", args)
     event = await find_managed(ctx, code)
     assert event.id is not None
     lines = await roster(ctx.session, event.id)
@@ -106,6 +109,16 @@ async def roster_command(ctx: Context, args: str) -> str:
         counts=_counts(confirmed), fields=event.field_names, show_phone=not ctx.is_group,
         limit=ctx.settings.events.roster_max_lines,
     )
+
+
+async def _no_code(ctx: Context, usage: str, args: str) -> UserError:
+    """An officer's command without a code: its usage with an event they manage, or
+    what was typed is no code."""
+    if args.strip():
+        return await not_a_code(ctx, args, managed=True)
+    command = usage.split(" ")[0]
+    example = f"{command} {await example_code(ctx, managed=True)}"
+    return UserError(say_events("code_usage", command=command, usage=usage, example=example))
 
 
 def _counts(confirmed: list[RosterLine]) -> RosterCounts:
@@ -123,10 +136,11 @@ async def export_command(ctx: Context, args: str) -> Reply:
     assert ctx.member is not None
     code, rest = split_code(args)
     if code is None:
-        raise UserError(say_events("bad_code", text=clean(args)[:20] or "（空）"))
+        raise await _no_code(ctx, "导出 <编号> [csv]", args)
     fmt = (rest.strip().lower().lstrip(".") or "xlsx").replace("excel", "xlsx")
     if fmt not in FORMATS:
-        raise UserError(say_events("bad_format", text=clean(rest)[:20]))
+        example = await example_code(ctx, code, managed=True)
+        raise UserError(say_events("bad_format", text=echo(rest, 20), code=example))
     event = await find_managed(ctx, code)
     assert event.id is not None
     minutes = ctx.settings.events.export_link_minutes
@@ -154,7 +168,7 @@ def parse_year(ctx: Context, text: str) -> int:
         return this_year + _RELATIVE_YEARS[words]
     match = _YEAR.match(words)
     if match is None or not 2000 <= int(match.group(1)) <= 2100:
-        raise UserError(say_events("bad_year", text=words[:20]))
+        raise UserError(say_events("bad_year", text=echo(text, 20), year=this_year))
     return int(match.group(1))
 
 

@@ -18,6 +18,7 @@ from handlers.proposals.common import T, is_number_word, policy, record, speaks,
 from models.org import Role
 from models.proposals import flow
 from models.proposals.queries import cosigner_ids
+from models.proposals.tables import BEFORE_REVIEW
 
 
 def register(registry: Registry) -> None:
@@ -29,10 +30,12 @@ def register(registry: Registry) -> None:
     ))
     registry.add(Command(
         name="附议", handler=speaks(cosign_command), role=Role.REPRESENTATIVE, topic="proposals",
+        args_optional=True,
         summary="附议别的代表提出的提案", usage="附议 <编号>", example="附议 T2026-007",
     ))
     registry.add(Command(
         name="撤回", aliases=("撤回提案",), handler=speaks(withdraw_command), topic="proposals",
+        args_optional=True,
         summary="在审查之前撤回自己的提案", usage="撤回 <编号>", example="撤回 T2026-007",
     ))
     proposal_filing.register_dialogs(registry)
@@ -55,7 +58,7 @@ async def propose_command(ctx: Context, args: str) -> Reply | str:
 
 async def cosign_command(ctx: Context, args: str) -> str:
     assert ctx.member is not None and ctx.member.id is not None
-    number, _rest = take_number(args, "附议 T2026-007")
+    number, _rest = await take_number(ctx, args, "附议", statuses=BEFORE_REVIEW)
     proposal = await flow.load(ctx.session, number)
     change = await flow.cosign(
         ctx.session, proposal=proposal, member_id=ctx.member.id, now=ctx.now, policy=policy(ctx)
@@ -70,7 +73,7 @@ async def cosign_command(ctx: Context, args: str) -> str:
 
 async def withdraw_command(ctx: Context, args: str) -> str:
     assert ctx.member is not None and ctx.member.id is not None
-    number, _rest = take_number(args, "撤回 T2026-007")
+    number, _rest = await take_number(ctx, args, "撤回", statuses=BEFORE_REVIEW)
     proposal = await flow.load(ctx.session, number)
     change = await flow.withdraw(ctx.session, proposal=proposal, member_id=ctx.member.id, now=ctx.now)
     await record(ctx, change)

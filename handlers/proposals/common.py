@@ -20,9 +20,10 @@ from bot.messages import Reply
 from bot.notify import Notified, notify_members
 from bot.registry import Handler
 from bot.render import say
+from bot.text import shown
 from models.proposals.flow import Change, Policy, Refused
-from models.proposals.queries import handler_departments
-from models.proposals.tables import format_number, looks_like_number, parse_number
+from models.proposals.queries import handler_departments, newest_number
+from models.proposals.tables import Status, format_number, looks_like_number, parse_number
 
 logger = logging.getLogger(__name__)
 
@@ -54,19 +55,18 @@ def close_day(ctx: Context, closes_at: datetime) -> date:
     return (closes_at.astimezone(ctx.tz) - timedelta(microseconds=1)).date()
 
 
-def shown(text: str, limit: int = 30) -> str:
-    """User text quoted back: one line, not too long."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # ---------------------------------------------------------------- refusals
 
 
 def refusal(ctx: Context, exc: Refused) -> UserError:
     values = dict(exc.values)
     if isinstance(values.get("closes_at"), datetime):
-        values["closes"] = day_text(close_day(ctx, values.pop("closes_at")))
+        last = close_day(ctx, values.pop("closes_at"))
+        values["closes"] = day_text(last)
+        if exc.code == "round_already_open":  # an example of moving the close: later than it is
+            values["later"] = day_text(max(last, local_today(ctx)) + timedelta(days=14))
+    if exc.code in ("round_none", "round_none_open"):
+        values.update(round_days(ctx))
     return UserError(say(T, exc.code, **values))
 
 
@@ -86,13 +86,45 @@ def speaks(handler: Callable[[Context, str], Awaitable[Reply | str]]) -> Handler
 # ---------------------------------------------------------------- numbers
 
 
-def take_number(args: str, example: str) -> tuple[str, str]:
-    """The proposal number at the start of ``args`` (normalised) and the rest."""
+def example_day(ctx: Context, days: int = 21) -> date:
+    """A date for an example in a reply: ``days`` ahead of the clock, never a past one."""
+    return local_today(ctx) + timedelta(days=days)
+
+
+def month_day(day: date) -> str:
+    """``12月26日``."""
+    return f"{day.month}月{day.day}日"
+
+
+def round_days(ctx: Context) -> dict[str, str]:
+    """Dates for the examples of 提案征集: a close ahead of the clock and a later one."""
+    return {"day": day_text(example_day(ctx)), "later": day_text(example_day(ctx, 35))}
+
+
+async def example_number(ctx: Context, statuses: Iterable[Status] = ()) -> str:
+    """A proposal number for an example: the newest one in ``statuses`` (in any status
+    when none is), else the first number of this year."""
+    found = await newest_number(ctx.session, statuses)
+    if found is None and statuses:
+        found = await newest_number(ctx.session)
+    return found or format_number(local_today(ctx).year, 1)
+
+
+async def take_number(
+    ctx: Context, args: str, command: str, tail: str = "", statuses: Iterable[Status] = ()
+) -> tuple[str, str]:
+    """The proposal number at the start of ``args`` (normalised) and the rest.
+
+    Without one, the example is ``<command> <a number at hand> <tail>``; the number is
+    the newest proposal in ``statuses`` (those the command applies to).
+    """
     word, _, rest = args.strip().partition(" ")
-    if not word:
-        raise UserError(say(T, "number_missing", example=example))
-    parsed = parse_number(word)
+    parsed = parse_number(word) if word else None
     if parsed is None:
+        number = await example_number(ctx, tuple(statuses))
+        example = " ".join(part for part in (command, number, tail) if part)
+        if not word:
+            raise UserError(say(T, "number_missing", command=command, example=example))
         raise UserError(say(T, "bad_number", text=shown(word, 20), example=example))
     return format_number(*parsed), rest.strip()
 

@@ -18,6 +18,7 @@ from bot.errors import PermissionDenied, UserError
 from bot.messages import Reply
 from bot.registry import Registry
 from bot.render import say
+from bot.text import shown
 from handlers.proposals.common import T, clean_text, close_day, day_text, local_today, policy, record
 from models.org import Role
 from models.proposals import flow, rounds
@@ -108,7 +109,7 @@ def pick_category(ctx: Context, text: str) -> str:
         return categories[int(text) - 1]
     if text in categories:
         return text
-    raise BadField("category", say(T, "bad_category", text=text[:20], categories=categories))
+    raise BadField("category", say(T, "bad_category", text=shown(text, 20), categories=categories))
 
 
 async def file_proposal(ctx: Context, values: dict[str, str], round_id: int | None) -> str:

@@ -14,7 +14,8 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.registry import Command, Registry
 from bot.render import say
-from handlers.proposals.common import T, day_text, local_today, shown, speaks, take_number, time_text
+from bot.text import shown
+from handlers.proposals.common import T, day_text, local_today, speaks, take_number, time_text
 from models.org import Role
 from models.proposals import flow
 from models.proposals.queries import (
@@ -100,7 +101,7 @@ def _timeline(ctx: Context, steps: list[Step]) -> list[dict[str, Any]]:
 
 
 async def show_proposal(ctx: Context, args: str) -> str:
-    number, _rest = take_number(args, "提案 T2026-007")
+    number, _rest = await take_number(ctx, args, "提案")
     proposal = await flow.load(ctx.session, number, lock=False)
     if not await may_see(ctx.session, proposal, _member_id(ctx), ctx.roles):
         raise UserError(say(T, "not_visible", number=number))
@@ -213,7 +214,8 @@ async def find_round(ctx: Context, text: str) -> ProposalRound:
     partial = [r for r in rounds if text in r.name]
     if exact or len(partial) == 1:
         return (exact or partial)[0]
-    raise UserError(say(T, "unknown_round", text=shown(text, 20), names=[r.name for r in rounds[:5]]))
+    raise UserError(say(T, "unknown_round", text=shown(text, 20), names=[r.name for r in rounds[:5]],
+                        year=local_today(ctx).year))
 
 
 async def stats_command(ctx: Context, args: str) -> str:
@@ -222,7 +224,7 @@ async def stats_command(ctx: Context, args: str) -> str:
     if not text or (match := YEAR_RE.fullmatch(text)):
         year = int(match[1]) if text and match else today.year
         if not 2000 <= year <= 2100:
-            raise UserError(say(T, "stats_usage"))
+            raise UserError(say(T, "stats_usage", year=local_today(ctx).year))
         stats = await compute(ctx.session, today=today, year=year)
         scope = f"{year}年度"
     else:

@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from models.events.queries import Participant, most_guests, outside_audience, participants
 from models.events.signups import Promotion, promote
-from models.events.tables import CANCELLED, Event, EventRefusal, Timing, phase
+from models.events.tables import CANCELLED, Event, EventRefusal, Timing, over, phase
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +110,9 @@ class Modification:
 
 
 def _refuse_unless_running(event: Event, now: datetime, tz: ZoneInfo, timing: Timing) -> None:
-    state = phase(event, now, tz, timing)
-    if state == "cancelled":
-        raise EventRefusal("event_cancelled", code=event.code, reason=event.cancel_reason)
-    if state == "finished":
-        raise EventRefusal("event_finished", code=event.code)
+    """Refuse to change a cancelled (also: cancel again) or finished event."""
+    if (refusal := over(event, phase(event, now, tz, timing))) is not None:
+        raise refusal
 
 
 async def _check_changes(
@@ -170,8 +168,6 @@ async def cancel_event(
 ) -> list[Participant]:
     """Call an event off (取消活动); returns everyone who was signed up, to be told."""
     assert event.id is not None
-    if event.status == CANCELLED:
-        raise EventRefusal("already_cancelled", code=event.code)
     _refuse_unless_running(event, now, tz, timing)
     event.status = CANCELLED
     event.cancel_reason = reason

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from models.audit import AuditLog
 from models.base import execute_core, table_of
 from models.events.tables import ACTIVE, CANCELLED, CONFIRMED, WAITLIST, Event, Signup, closes_at
 from models.org import Branch, Chat, Member
@@ -179,3 +180,14 @@ async def root_branch_ids(session: AsyncSession) -> set[int]:
     """The union itself (校工会): branches without a parent."""
     rows = await session.scalars(select(col(Branch.id)).where(col(Branch.parent_id).is_(None)))
     return {int(branch_id) for branch_id in rows if branch_id is not None}
+
+
+async def cancelled_by(session: AsyncSession, code: str) -> str | None:
+    """Who called the event off (取消活动), as the audit log names them; None if unknown."""
+    name = await session.scalar(
+        select(col(AuditLog.actor))
+        .where(col(AuditLog.action) == "event.cancel", col(AuditLog.target) == f"event:{code}")
+        .where(col(AuditLog.actor_id).is_not(None))
+        .order_by(col(AuditLog.id).desc()).limit(1)
+    )
+    return str(name) if name else None

@@ -43,7 +43,9 @@ from models.events.tables import (
     Signup,
     Timing,
     admits,
+    cancelled_refusal,
     closes_at,
+    finished_refusal,
     refuse_unless_open,
 )
 from models.fixed_sql import FixedStatement
@@ -276,23 +278,26 @@ async def promote(session: AsyncSession, event: Event, now: datetime) -> tuple[P
 
 
 async def _active_signup(session: AsyncSession, event: Event, member_id: int, *, refusal: str) -> Mine:
-    """The member's active sign-up for an event that is not cancelled; ``refusal`` if none."""
+    """The member's active sign-up for an event; ``refusal`` (saying whether the member
+    withdrew or never signed up) if there is none."""
     assert event.id is not None
-    if event.status == CANCELLED:
-        raise EventRefusal("event_cancelled", code=event.code, reason=event.cancel_reason)
     mine = await mine_of(session, event.id, member_id)
     if mine is None or mine.status not in ACTIVE:
-        raise EventRefusal(refusal, code=event.code)
+        raise EventRefusal(refusal, code=event.code, withdrawn=mine is not None)
     return mine
 
 
 async def withdraw(
-    session: AsyncSession, *, event: Event, member_id: int, now: datetime
+    session: AsyncSession, *, event: Event, member_id: int, now: datetime, tz: ZoneInfo
 ) -> Withdrawal:
     """Take a member's sign-up back (取消报名); a freed place goes to the waitlist."""
+    if event.status == CANCELLED:
+        raise cancelled_refusal(event)
     mine = await _active_signup(session, event, member_id, refusal="not_signed_up")
+    if now >= closes_at(event, tz):
+        raise finished_refusal(event)
     if now >= event.starts_at:
-        raise EventRefusal("too_late_to_withdraw", code=event.code)
+        raise EventRefusal("too_late_to_withdraw", code=event.code, starts_at=event.starts_at)
     await _WITHDRAW.execute(session, {"signup_id": mine.id, "now": now})
     if mine.status == CONFIRMED:
         await _bump(session, event, places_taken=-(1 + mine.guests), confirmed_count=-1)
@@ -306,14 +311,16 @@ async def check_in(
     timing: Timing,
 ) -> CheckIn:
     """Record that a member with a place has arrived (签到), within the check-in window."""
+    if event.status == CANCELLED:
+        raise cancelled_refusal(event)
+    if now >= closes_at(event, tz):
+        raise EventRefusal("checkin_over", code=event.code, ended=event.ends_at)
     mine = await _active_signup(session, event, member_id, refusal="checkin_not_signed_up")
     if mine.status == WAITLIST:
         raise EventRefusal("checkin_waitlisted", code=event.code)
     opens = event.starts_at - timing.checkin_margin
     if now < opens:
         raise EventRefusal("checkin_not_yet", code=event.code, opens=opens)
-    if now >= closes_at(event, tz):
-        raise EventRefusal("checkin_over", code=event.code)
     if mine.checked_in_at is not None:
         return CheckIn(mine.checked_in_at, already=True, guests=mine.guests)
     await _CHECK_IN.execute(session, {"signup_id": mine.id, "now": now})

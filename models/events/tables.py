@@ -182,13 +182,30 @@ def phase(event: Event, now: datetime, tz: ZoneInfo, timing: Timing) -> str:
     return "open"
 
 
+def cancelled_refusal(event: Event) -> EventRefusal:
+    """Acting on a cancelled event: names when it was called off and why."""
+    return EventRefusal("event_cancelled", code=event.code, reason=event.cancel_reason, at=event.cancelled_at)
+
+
+def finished_refusal(event: Event) -> EventRefusal:
+    """Acting on an event that is over: names its end when it has one."""
+    return EventRefusal("event_finished", code=event.code, ended=event.ends_at)
+
+
+def over(event: Event, state: str) -> EventRefusal | None:
+    """The refusal for an event in ``state`` when it is cancelled or finished, else None."""
+    if state == "cancelled":
+        return cancelled_refusal(event)
+    if state == "finished":
+        return finished_refusal(event)
+    return None
+
+
 def refuse_unless_open(event: Event, now: datetime, tz: ZoneInfo, timing: Timing) -> None:
     """Refuse sign-ups for a cancelled or finished event, or after the deadline."""
     state = phase(event, now, tz, timing)
-    if state == "cancelled":
-        raise EventRefusal("event_cancelled", code=event.code, reason=event.cancel_reason)
-    if state == "finished":
-        raise EventRefusal("event_finished", code=event.code)
+    if (refusal := over(event, state)) is not None:
+        raise refusal
     if state == "closed":
         raise EventRefusal("signup_closed", code=event.code, deadline=signup_deadline(event, timing))
 

@@ -271,15 +271,10 @@ async def _ratings_in_round(session: AsyncSession, proposal: Proposal) -> int:
     return int(count or 0)
 
 
-async def reply(
-    session: AsyncSession, *, proposal: Proposal, author_id: int, department: str,
-    outcome: Outcome, content: str, now: datetime,
-) -> Change:
-    """A handling department answers (or revises its answer until it is rated).
-
-    The lead department's reply moves the proposal to REPLIED; a 协办 department's
-    reply is its opinion and changes no status.
-    """
+async def _reply_target(
+    session: AsyncSession, proposal: Proposal, department: str
+) -> tuple[Status, bool, ProposalReply | None]:
+    """The status, whether ``department`` leads, its reply so far; refuses who may not answer."""
     before = _status(proposal)
     if before not in ADMITTED:
         raise _refuse_status("reply_not_accepted", proposal)
@@ -289,7 +284,6 @@ async def reply(
     if department not in departments:
         raise Refused("reply_wrong_department", number=proposal.number, department=department,
                       lead=proposal.lead_department)
-    lead = departments[department]
     existing: ProposalReply | None = await session.scalar(
         select(ProposalReply)
         .where(col(ProposalReply.proposal_id) == proposal.id)
@@ -298,6 +292,19 @@ async def reply(
     )
     if existing is not None and await _ratings_in_round(session, proposal):
         raise Refused("reply_rated", number=proposal.number)
+    return before, departments[department], existing
+
+
+async def reply(
+    session: AsyncSession, *, proposal: Proposal, author_id: int, department: str,
+    outcome: Outcome, content: str, now: datetime,
+) -> Change:
+    """A handling department answers (or revises its answer until it is rated).
+
+    The lead department's reply moves the proposal to REPLIED; a 协办 department's
+    reply is its opinion and changes no status.
+    """
+    before, lead, existing = await _reply_target(session, proposal, department)
     after = Status.REPLIED if lead and before is Status.ACCEPTED else before
     if existing is None:
         existing = ProposalReply(
@@ -327,15 +334,10 @@ async def reply(
 # ---------------------------------------------------------------- 评价
 
 
-async def rate(
-    session: AsyncSession, *, proposal: Proposal, member_id: int, rating: Rating,
-    comment: str | None, now: datetime, today: date, policy: Policy,
-) -> Change:
-    """The proposer (and co-signers, if the union lets them) rate the reply.
-
-    The proposer's rating decides: 满意 / 基本满意 close the proposal; 不满意 sends it
-    back to be handled again, ``max_rehandle`` times at most, and then closes it.
-    """
+async def _check_rater(
+    session: AsyncSession, proposal: Proposal, member_id: int, policy: Policy
+) -> tuple[Status, bool]:
+    """The status, and whether the rater is the proposer; refuses who may not rate now."""
     before = _status(proposal)
     is_proposer = proposal.proposer_id == member_id
     if not is_proposer:
@@ -352,28 +354,47 @@ async def rate(
     )
     if given is not None:
         raise Refused("rate_twice", number=proposal.number, rating=Rating(given).label)
+    return before, is_proposer
+
+
+def _settle(
+    proposal: Proposal, rating: Rating, now: datetime, today: date, policy: Policy,
+    data: dict[str, Any],
+) -> Status:
+    """The proposer's rating decides: closed, or sent back to be handled again."""
+    can_resend = proposal.handling_round - 1 < policy.max_rehandle
+    if rating is Rating.UNSATISFIED and can_resend:
+        proposal.handling_round += 1
+        proposal.deadline = today + timedelta(days=policy.reply_days)
+        proposal.rating = None
+        data.update(sent_back=True, deadline=proposal.deadline.isoformat())
+        after = Status.ACCEPTED
+    else:
+        proposal.rating = rating.value
+        proposal.closed_at = now
+        after = Status.CLOSED
+    proposal.status = after.value
+    return after
+
+
+async def rate(
+    session: AsyncSession, *, proposal: Proposal, member_id: int, rating: Rating,
+    comment: str | None, now: datetime, today: date, policy: Policy,
+) -> Change:
+    """The proposer (and co-signers, if the union lets them) rate the reply.
+
+    The proposer's rating decides: 满意 / 基本满意 close the proposal; 不满意 sends it
+    back to be handled again, ``max_rehandle`` times at most, and then closes it.
+    """
+    before, is_proposer = await _check_rater(session, proposal, member_id, policy)
     session.add(ProposalRating(
         proposal_id=proposal.id or 0, member_id=member_id, handling_round=proposal.handling_round,
         rating=rating.value, comment=comment, at=now,
     ))
     data: dict[str, Any] = {"rating": rating.value, "comment": comment, "round": proposal.handling_round,
                             "by_proposer": is_proposer}
-    after: Status = before
-    if is_proposer:
-        can_resend = proposal.handling_round - 1 < policy.max_rehandle
-        if rating is Rating.UNSATISFIED and can_resend:
-            after = Status.ACCEPTED
-            proposal.handling_round += 1
-            proposal.deadline = today + timedelta(days=policy.reply_days)
-            proposal.rating = None
-            data.update(sent_back=True, deadline=proposal.deadline.isoformat())
-        else:
-            after = Status.CLOSED
-            proposal.rating = rating.value
-            proposal.closed_at = now
-        proposal.status = after.value
+    after = _settle(proposal, rating, now, today, policy, data) if is_proposer else before
     proposal.updated_at = now
     await session.flush()
     await _event(session, proposal.id or 0, "rated", at=now, actor_id=member_id, data=data)
     return Change(proposal.number, "rated", before, after, data)
-

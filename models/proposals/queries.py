@@ -10,6 +10,7 @@ Visibility — 谁能看到什么:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -287,3 +288,13 @@ async def handler_departments(session: AsyncSession) -> list[str]:
         .order_by(col(Member.department))
     )
     return [name for name in rows if name]
+
+
+async def newest_number(session: AsyncSession, statuses: Iterable[Status] = ()) -> str | None:
+    """The number of the newest proposal (in one of ``statuses``, when given); None if none."""
+    query = select(col(Proposal.number)).order_by(*NEWEST_FIRST).limit(1)
+    wanted = [status.value for status in statuses]
+    if wanted:
+        query = query.where(col(Proposal.status).in_(wanted))
+    found = await session.scalar(query)
+    return str(found) if found else None

@@ -149,7 +149,7 @@ async def test_bad_input_gets_one_sentence_with_an_example(db: Database, text: s
 async def test_hostile_names_are_cut_short(db: Database) -> None:
     officer = await make_member(db, "10001", "张三", roles=[Role.OFFICER])
     answer = await refused(db, officer, "预览 " + "端" * 500)
-    assert answer.startswith("没有名为「" + "端" * 20 + "」的节日")
+    assert answer.startswith("没有名为「" + "端" * 19 + "…」的节日")
     assert len(answer) < 200
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -140,11 +140,12 @@ async def test_whole_union_event_for_women_reaches_every_group_chat(
 
 
 async def test_create_in_a_group_says_what_is_missing(
-    pipeline: Pipeline, db: Database, people: dict[str, Member]
+    pipeline: Pipeline, db: Database, people: dict[str, Member], clock: FrozenClock
 ) -> None:
     before = await counts(db)
+    clock.now = datetime(2027, 6, 1, 4, 0, tzinfo=UTC)
     answer = await say(pipeline, "officer", "发起活动 羽毛球赛 时间 明天 14:00", chat_type="group")
-    assert answer.startswith("发起活动还缺地点、名额。请写成：发起活动 教职工羽毛球赛 时间 12月5日 14:00")
+    assert answer.startswith("发起活动还缺地点、名额。请写成：发起活动 教职工羽毛球赛 时间 6月22日 14:00")
     assert await counts(db) == before
 
 
@@ -215,7 +216,7 @@ async def test_cancel_in_a_group_mentions_who_cannot_be_told_privately(
         "@赵六 你已从候补转为 A1 的正式报名。"
     )
     twice = await say(pipeline, "zhang", "取消报名 A1")
-    assert twice.startswith("你没有报名 A1（或已经取消过了），无需取消。")
+    assert twice.startswith("你已经取消过 A1 的报名了，无需再次取消。")
     assert await signups(db) == [("张三", "cancelled", 1, None), ("赵六", "confirmed", 0, None)]
 
 
@@ -275,10 +276,87 @@ async def test_cancelling_an_event_tells_everyone_and_closes_it(
         f"event:A1:cancelled:member:{people['zhang'].id}", "event:A1:cancelled:chat:1",
     ]
     assert "原因：场地临时检修" in told[0][2]
-    assert await say(pipeline, "officer", "取消活动 A1") == "A1 已经取消过了，无需重复取消。"
+    again = await say(pipeline, "officer", "取消活动 A1")
+    assert again.startswith("A1 已于 ")
+    assert again.endswith("由王干部取消（原因：场地临时检修），不能重复取消。")
     closed = await say(pipeline, "zhao", "报名 A1")
-    assert closed.startswith("A1 已取消（原因：场地临时检修），不能再报名或签到了。")
+    assert closed.startswith("A1 已于 ")
+    assert closed.endswith("取消（原因：场地临时检修），不能再报名了。发送「活动」看看其他活动。")
     assert "已取消" in await say(pipeline, "zhang", "活动 A1")
+
+
+async def test_refusals_on_a_cancelled_event_name_the_cancellation_and_the_command(
+    pipeline: Pipeline, db: Database, people: dict[str, Member]
+) -> None:
+    await say(pipeline, "officer", CREATE)
+    await say(pipeline, "zhang", "报名 A1")
+    await say(pipeline, "officer", "取消活动 A1 下雨")
+    async with db.read() as session:
+        at = (await session.scalar(select(Event.cancelled_at))).astimezone(ZoneInfo("Asia/Shanghai"))
+    weekday = "一二三四五六日"[at.weekday()]
+    cancelled = f"A1 已于 {at.month}月{at.day}日（周{weekday}）{at:%H:%M} "
+    assert await say(pipeline, "officer", "修改活动 A1 名额 40") == (
+        cancelled + "由王干部取消（原因：下雨），不能再修改了。"
+    )
+    assert await say(pipeline, "zhang", "取消报名 A1") == (
+        cancelled + "取消（原因：下雨），你的报名已随活动一起取消，无需再取消报名。"
+    )
+    assert await say(pipeline, "zhang", "报名 A1") == (
+        cancelled + "取消（原因：下雨），你的报名已随活动一起取消。发送「活动」看看其他活动。"
+    )
+    assert await say(pipeline, "zhang", "签到 A1") == cancelled + "取消（原因：下雨），不需要签到了。"
+    assert "不能再报名或签到" not in await say(pipeline, "officer", "取消活动 A1")
+
+
+async def test_a_second_withdrawal_says_it_was_withdrawn_and_never_is_told_apart(
+    pipeline: Pipeline, db: Database, people: dict[str, Member]
+) -> None:
+    await say(pipeline, "officer", CREATE)
+    await say(pipeline, "zhang", "报名 A1")
+    assert (await say(pipeline, "zhang", "取消报名 A1")).startswith("已取消你在 A1 ")
+    assert await say(pipeline, "zhang", "取消报名 A1") == (
+        "你已经取消过 A1 的报名了，无需再次取消。发送「活动 A1」可以查看活动情况。"
+    )
+    never = await say(pipeline, "qian", "取消报名 A1")
+    assert never == "你没有报名 A1，无需取消。发送「活动 A1」可以查看活动情况。"
+    assert (await say(pipeline, "zhang", "签到 A1")).startswith("你已经取消了 A1 的报名，不能签到。")
+
+
+async def test_after_the_deadline_one_signed_up_is_told_their_sign_up_stands(
+    pipeline: Pipeline, db: Database, people: dict[str, Member], clock: FrozenClock
+) -> None:
+    await say(pipeline, "officer", CREATE)
+    await say(pipeline, "zhang", "报名 A1")
+    async with db.write() as session:
+        await session.execute(update(Event).values(deadline=clock() - timedelta(minutes=1)))
+    amend = await say(pipeline, "zhang", "报名 A1 +1")
+    assert "截止，不能再修改报名了，你的报名保持不变。" in amend
+    late = await say(pipeline, "qian", "报名 A1")
+    assert "截止，不能再报名了。" in late and "保持不变" not in late
+
+
+async def test_an_event_that_has_ended_is_called_ended_not_started(
+    pipeline: Pipeline, db: Database, people: dict[str, Member], clock: FrozenClock
+) -> None:
+    await say(pipeline, "officer", CREATE)
+    await say(pipeline, "zhang", "报名 A1")
+    async with db.write() as session:  # started an hour ago, ends in an hour
+        start = clock() - timedelta(hours=1)
+        await session.execute(update(Event).values(starts_at=start, ends_at=start + timedelta(hours=2)))
+    started = await say(pipeline, "zhang", "取消报名 A1")
+    assert started.startswith("A1 已于 ") and "开始，不能再取消报名了。" in started
+    async with db.write() as session:  # ended an hour ago
+        await session.execute(update(Event).values(ends_at=clock() - timedelta(hours=1)))
+    for sender, words, tail in (
+        ("zhang", "取消报名 A1", "结束，不能再取消报名了。"),
+        ("officer", "修改活动 A1 名额 40", "结束，不能再修改了。"),
+        ("officer", "取消活动 A1", "结束，不能再取消了。"),
+        ("qian", "报名 A1", "结束，不能再报名了。发送「活动」看看近期的其他活动。"),
+        ("qian", "签到 A1", "结束，签到已关闭。"),
+    ):
+        answer = await say(pipeline, sender, words)
+        assert answer.startswith("A1 已于 ") and answer.endswith(tail), answer
+        assert "开始" not in answer
 
 
 # ---------------------------------------------------------------- views
@@ -376,7 +454,7 @@ async def test_statistics_of_the_current_year(
         ("zhang", "报名 3", "「3」不是活动编号。"),
         ("zhang", "报名 A1 " + "长" * 101, "备注最多 100 个字，你写了 101 个字"),
         ("sun", "报名 A1", "A1 只面向计算机学院分工会，你不在报名范围内。"),
-        ("zhang", "取消报名 A1", "你没有报名 A1（或已经取消过了），无需取消。"),
+        ("zhang", "取消报名 A1", "你没有报名 A1，无需取消。"),
         ("zhang", "签到 A1", "你没有报名 A1，不能签到。"),
         ("zhang", "发起活动 x 时间 明天 10:00 地点 y 名额 3", "「发起活动」需要干部身份才能使用。"),
         ("officer", "发起活动 " + "名" * 41 + " 时间 明天 10:00 地点 y 名额 3", "活动名称最多 40 个字"),
@@ -397,7 +475,7 @@ async def test_statistics_of_the_current_year(
         ("officer", "取消活动 A1 " + "因" * 201, "原因最多 200 个字"),
         ("officer", "活动统计 1999", "年度「1999」不对"),
         ("officer", "导出 A1 pdf", "不能导出成「pdf」"),
-        ("officer", "名单", "「名单」后面还要写上内容，用法：名单 <编号>，例如：名单 A3"),
+        ("officer", "名单", "「名单」后面还要写上内容，用法：名单 <编号>，例如：名单 A1"),
     ],
 )
 async def test_bad_input_gets_one_sentence_and_changes_nothing(

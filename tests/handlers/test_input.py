@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 from bot.args import parse_day, parse_when
 from bot.errors import UserError
 from bot.pipeline import Pipeline
+from handlers.basics import parse_staff_no
 from models.db import Database
 from models.dialog_state import DialogState
 from models.events.tables import Event, Signup
 from models.org import Account, Member, Role
 from models.proposals.tables import Proposal
+from tests.clock import SUITE_START, FrozenClock
 from tests.factories import make_member, message
 from tests.handlers.test_proposals_support import cast, make_pipeline, proposal, proposal_settings
 from tests.handlers.test_proposals_support import say as say_on_qq
@@ -148,11 +150,11 @@ async def test_an_unclear_number_is_asked_about_and_nothing_stored(
 
 
 @pytest.mark.parametrize(("words", "expected"), [
-    ("名单", "「名单」后面还要写上内容，用法：名单 <编号>，例如：名单 A3"),
-    ("名单。", "「名单」后面还要写上内容，用法：名单 <编号>，例如：名单 A3"),
-    ("取消活动", "「取消活动」后面还要写上内容，用法：取消活动 <编号> [原因]，例如：取消活动 A3 场地"
+    ("名单", "「名单」后面还要写上内容，用法：名单 <编号>，例如：名单 A1"),
+    ("名单。", "「名单」后面还要写上内容，用法：名单 <编号>，例如：名单 A1"),
+    ("取消活动", "「取消活动」后面还要写上内容，用法：取消活动 <编号> [原因]，例如：取消活动 A1 场地"
                  "临时检修"),
-    ("撤回", "「撤回」后面还要写上内容，用法：撤回 <编号>，例如：撤回 T2026-007"),
+    ("撤回", f"「撤回」后面还要写上提案编号，例如：撤回 T{SUITE_START.astimezone(TZ).year}-001"),
     ("广播", "「广播」后面还要写上内容，用法：广播 <内容>，例如：广播 本周五下午三点在工会活动室"
              "召开分工会委员会议"),
 ])
@@ -172,6 +174,8 @@ async def test_a_missing_argument_gets_the_usage(
     ("公告", "「公告」：公告公示功能在这个版本里还没有开放"),
     ("公示", "「公示」：公告公示功能在这个版本里还没有开放"),
     ("join A2", "没看懂「join A2」。你是不是想：\n· 报名 <编号> [+家属人数] [备注]"),
+    ("join a7", "没看懂「join a7」。你是不是想：\n· 报名 <编号> [+家属人数] [备注] — 报名参加活动，"
+                "可带家属、写备注；名额满了自动候补；再发一次可修改，例如：报名 A7 +1 素食"),
     ("提按 关于食堂", "没看懂「提按 关于食堂」。你是不是想：\n· 提案 标题：… 理由：… 建议：…"),
     ("投票", "没看懂「投票」。发送「帮助」查看能用的命令，例如：帮助 活动"),
 ])
@@ -262,3 +266,94 @@ def test_echoed_input_is_what_was_typed_and_a_cut_says_so() -> None:
     with pytest.raises(UserError) as long:
         parse_when("明天 " + "很晚" * 20, now=now, tz=TZ)
     assert long.value.message.startswith("时间看不懂：「明天 " + "很晚" * 13 + "…」。")
+
+
+FIXED_NOW = datetime(2027, 6, 1, 4, 0, tzinfo=UTC)  # examples three weeks ahead: 6月22日, 2027-06-22
+
+
+async def test_event_examples_name_the_event_at_hand_and_a_date_ahead(
+    pipeline: Pipeline, db: Database, officer: Member, clock: FrozenClock
+) -> None:
+    clock.now = FIXED_NOW
+    for _ in range(2):
+        await say(pipeline, "officer", "发起活动 羽毛球赛 时间 下周六 14:00 地点 体育馆 名额 30")
+    await say(pipeline, "officer", "取消活动 A1 下雨")  # A2 is the one event still on
+    roster = await say(pipeline, "officer", "名单")
+    assert roster == "「名单」后面还要写上内容，用法：名单 <编号>，例如：名单 A2"
+    assert (await say(pipeline, "officer", "取消活动")).endswith("例如：取消活动 A2 场地临时检修")
+    assert await say(pipeline, "officer", "修改活动") == (
+        "请写出要改的项目，例如：修改活动 A2 名额 40，或 修改活动 A2 时间 6月22日 14:00 地点 体育馆"
+    )
+    typed = await say(pipeline, "officer", "修改活动 a7")
+    assert typed.startswith("请写出要改的项目，例如：修改活动 A7 名额 40")
+    assert (await say(pipeline, "zhang", "活动 A9")).endswith("例如：活动 A2。")
+    not_code = await say(pipeline, "zhang", "签到 下午")
+    assert not_code.startswith("「下午」不是活动编号。活动编号是 A 加数字，例如：A2。")
+    assert (await say(pipeline, "officer", "导出 A2 pdf")).endswith("例如：导出 A2 csv")
+    assert (await say(pipeline, "officer", "活动统计 去年前")).endswith("例如：活动统计 2027")
+    ends = await say(pipeline, "officer", "修改活动 A2 时间 6月12日 16:00 结束 15:00")
+    assert ends.endswith("例如：时间 6月12日 14:00-16:00"), ends
+    late = await say(pipeline, "officer", "修改活动 A2 截止 6月20日 18:00")
+    assert late.endswith("截止要在开始之前，例如：截止 6月11日 18:00"), late
+    assert "12月" not in ends + late
+
+
+async def test_echoes_are_what_was_typed_and_cut_with_an_ellipsis(
+    pipeline: Pipeline, db: Database, officer: Member
+) -> None:
+    await say(pipeline, "officer", "发起活动 羽毛球赛 时间 下周六 14:00 地点 体育馆 名额 30")
+    words = "随便" * 20
+    unknown = await say(pipeline, "officer", f"修改活动 A1 {words}")
+    assert unknown.startswith(f"看不懂「{'随便' * 14}随…」。")
+    odd = await say(pipeline, "officer", "修改活动 A1 对象 火星 学院")
+    assert odd.startswith("没有叫「火星 学院」的分工会。"), odd
+    many = await say(pipeline, "officer", "修改活动 A1 名额 " + "很多" * 20)
+    assert many.startswith("名额「" + "很多" * 9 + "很…」不对"), many
+    assert (await say(pipeline, "zhang", "报名 A1 +" + "9" * 20)).startswith("「+99999999…」不是家属人数。")
+
+
+async def test_proposal_examples_use_the_departments_of_the_roster(db: Database) -> None:
+    pipeline = make_pipeline(db, proposal_settings(departments=[]))
+    await cast(db)
+    await say_on_qq(pipeline, "zs", "提案 标题：关于食堂的提案 理由：太贵 建议：降价")
+    number = await _first_number(db)
+    await say_on_qq(pipeline, "ls", f"附议 {number}")
+    await say_on_qq(pipeline, "ww", f"附议 {number}")
+    usage = await say_on_qq(pipeline, "of", f"立案 {number} 协办 人事处")
+    assert usage.startswith(f"请按这样的格式立案：立案 {number} 主办 ")
+    assert "后勤管理处" in usage or "教务处" in usage  # departments of the cast's 承办人
+    converted = await say_on_qq(pipeline, "of", f"转建议 {number}")
+    assert "可由" in converted and "直接改进" in converted
+    lead = usage.split(" 主办 ")[1].split(" ")[0]
+    missing = await say_on_qq(pipeline, "of", "立案")
+    assert missing == f"「立案」后面还要写上提案编号，例如：立案 {number} 主办 {lead}"
+
+
+async def test_proposal_examples_without_any_department_say_how_to_name_them(db: Database) -> None:
+    pipeline = make_pipeline(db, proposal_settings(departments=[]))
+    await make_member(db, "1001", "张三", roles=[Role.REPRESENTATIVE], accounts=[("onebot", "zs")])
+    await make_member(db, "1009", "赵六", roles=[Role.OFFICER], accounts=[("onebot", "of")])
+    await say_on_qq(pipeline, "zs", "提案 标题：关于食堂的提案 理由：太贵 建议：降价")
+    number = await _first_number(db)
+    usage = await say_on_qq(pipeline, "of", f"立案 {number} 协办 人事处")
+    assert usage.startswith(f"请按这样的格式立案：立案 {number} 主办 <部门> [协办 <部门>…] [期限 ")
+    assert usage.endswith(
+        "还没有承办部门：请在配置文件 [proposals] departments 中列出承办部门，或在名册中为承办人填写“部门”。"
+    )
+    assert "后勤" not in usage
+    converted = await say_on_qq(pipeline, "of", f"转建议 {number}")
+    assert converted.endswith("可由相关部门直接改进，转为意见建议")
+
+
+def test_a_long_staff_number_is_echoed_cut_with_an_ellipsis() -> None:
+    with pytest.raises(UserError) as bad:
+        parse_staff_no("工号" * 30)
+    assert bad.value.message.startswith("工号「" + "工号" * 19 + "工…」格式不对")
+
+
+async def test_a_long_category_is_echoed_cut_with_an_ellipsis(db: Database) -> None:
+    pipeline = make_pipeline(db, proposal_settings())
+    await cast(db)
+    words = "提案 标题：关于食堂的提案 理由：太贵 建议：降价 类别：" + "体育" * 15
+    answer = await say_on_qq(pipeline, "zs", words)
+    assert answer.startswith("没有「" + "体育" * 9 + "体…」这个类别"), answer

@@ -69,11 +69,13 @@ async def join(
         )
 
 
-async def leave(db: Database, member: Member, number: int = 1) -> tuple[str, list[int]]:
+async def leave(
+    db: Database, member: Member, number: int = 1, *, now: datetime | None = None
+) -> tuple[str, list[int]]:
     async with db.write() as session:
         event = await event_by_number(session, number, lock=True)
         assert event is not None and member.id is not None
-        result = await withdraw(session, event=event, member_id=member.id, now=utcnow())
+        result = await withdraw(session, event=event, member_id=member.id, now=now or utcnow(), tz=TZ)
     return result.was, [p.member_id for p in result.promoted]
 
 
@@ -171,7 +173,11 @@ async def test_withdrawing_twice_and_signing_up_again_goes_to_the_back(db: Datab
     assert await leave(db, b) == ("waitlist", [])
     with pytest.raises(EventRefusal) as info:
         await leave(db, b)
-    assert info.value.reason == "not_signed_up"
+    assert (info.value.reason, info.value.values["withdrawn"]) == ("not_signed_up", True)
+    (never,) = await members(db, 1, first=3)
+    with pytest.raises(EventRefusal) as info:
+        await leave(db, never)
+    assert (info.value.reason, info.value.values["withdrawn"]) == ("not_signed_up", False)
     back = await join(db, b)
     assert (back.was, back.standing.status, back.standing.number) == (None, "waitlist", 2)
     async with db.read() as session:
@@ -223,8 +229,22 @@ async def test_a_cancelled_event_takes_no_sign_ups(db: Database) -> None:
     with pytest.raises(EventRefusal) as info:
         await join(db, b)
     assert (info.value.reason, info.value.values["reason"]) == ("event_cancelled", "下雨")
-    with pytest.raises(EventRefusal):
+    assert info.value.values["at"] is not None
+    with pytest.raises(EventRefusal) as info:
         await leave(db, a)
+    assert info.value.reason == "event_cancelled"
+
+
+async def test_withdrawing_after_the_end_names_the_end_not_the_start(db: Database) -> None:
+    event = await seed_event(db, lasts=timedelta(hours=2))
+    (a,) = await members(db, 1)
+    await join(db, a)
+    with pytest.raises(EventRefusal) as info:
+        await leave(db, a, now=event.starts_at + timedelta(hours=1))
+    assert (info.value.reason, info.value.values["starts_at"]) == ("too_late_to_withdraw", event.starts_at)
+    with pytest.raises(EventRefusal) as info:
+        await leave(db, a, now=event.starts_at + timedelta(hours=3))
+    assert (info.value.reason, info.value.values["ended"]) == ("event_finished", event.ends_at)
 
 
 # ---------------------------------------------------------------- check-in
@@ -257,6 +277,20 @@ async def test_check_in_window_and_who_may_check_in(db: Database) -> None:
         assert info.value.reason == reason
     with pytest.raises(EventRefusal) as info:
         await _check_in(db, a, start + timedelta(hours=2))
+    assert (info.value.reason, info.value.values["ended"]) == ("checkin_over", event.ends_at)
+
+
+async def test_check_in_refusals_tell_withdrawn_from_never_and_name_the_end_first(db: Database) -> None:
+    event = await seed_event(db, starts_in=timedelta(hours=2), lasts=timedelta(hours=2))
+    a, b = await members(db, 2)
+    await join(db, a)
+    await leave(db, a)
+    for member, withdrawn in ((a, True), (b, False)):
+        with pytest.raises(EventRefusal) as info:
+            await _check_in(db, member, event.starts_at)
+        assert (info.value.reason, info.value.values["withdrawn"]) == ("checkin_not_signed_up", withdrawn)
+    with pytest.raises(EventRefusal) as info:  # over for everyone, signed up or not
+        await _check_in(db, b, event.starts_at + timedelta(hours=3))
     assert info.value.reason == "checkin_over"
 
 
@@ -380,7 +414,8 @@ async def test_a_cancelled_event_cannot_be_cancelled_or_changed(db: Database) ->
         assert event.status == CANCELLED
         with pytest.raises(EventRefusal) as info:
             await cancel_event(session, event=event, reason=None, now=utcnow(), tz=TZ, timing=TIMING)
-        assert info.value.reason == "already_cancelled"
+        assert info.value.reason == "event_cancelled"
+        assert info.value.values["at"] == event.cancelled_at
     with pytest.raises(EventRefusal) as info:
         await _modify(db, capacity=10)
     assert info.value.reason == "event_cancelled"

@@ -94,7 +94,7 @@ async def leave(db: Database, member: Member, *, now: datetime, number: int = 1)
     async with db.write() as session:
         event = await event_by_number(session, number, lock=True)
         assert event is not None
-        result = await withdraw(session, event=event, member_id=member.id, now=now)
+        result = await withdraw(session, event=event, member_id=member.id, now=now, tz=TZ)
         return [p.member_id for p in result.promoted]
 
 
