@@ -133,7 +133,6 @@ _LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "log
 # Chinese in code that is data, not a sentence: labels, column headers, command examples.
 DATA = {
     "bot.holiday_notice": {"有不满14周岁子女的会员"},
-    "handlers.events.create": {"发起活动 教职工羽毛球赛 时间 12月5日 14:00 地点 体育馆 名额 30"},
     "handlers.proposals.review": {"答复 T2026-007 采纳 具体措施"},
     "models.proposals.export": {
         "不立案/转建议理由", "立案率（立案 ÷（收到 − 撤回））", "答复率（已答复 ÷ 立案）",

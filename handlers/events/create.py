@@ -113,7 +113,7 @@ async def ask_again(ctx: Context, values: dict[str, Any], exc: FieldError) -> Re
 async def create_command(ctx: Context, args: str) -> Reply | str:
     head, items = read_items(args)
     if head and "title" in items:
-        example = f"发起活动 教职工羽毛球赛 时间 {example_day(ctx)} 14:00 地点 体育馆 名额 30"
+        example = say_events("create_example", day=example_day(ctx))
         raise UserError(say_events("unknown_words", text=shown(head), example=example))
     if head:
         items["title"] = head
