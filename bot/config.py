@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config_errors import describe, toml_problem
+from bot.config_funds import FundsSettings
 from bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -441,6 +442,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     holidays: HolidaysSettings = HolidaysSettings()
     outbox: OutboxSettings = OutboxSettings()
+    funds: FundsSettings = FundsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -296,7 +296,7 @@ def test_phone_forms(value: object, phone: str) -> None:
         ({"姓名": "名" * 65}, f"姓名「{'名' * 29}…」超过 64 个字符"),
         ({"性别": "未知"}, "性别「未知」应为 男 或 女"),
         ({"分工会": ""}, "分工会为空"),
-        ({"角色": "代表、组长"}, "角色「组长」无法识别（可用：会员、代表、承办人、干部、管理员）"),
+        ({"角色": "代表、组长"}, "角色「组长」无法识别（可用：会员、代表、承办人、干部、经审、管理员）"),
         ({"手机": "12345"}, "手机「12345」不像电话号码（例如 13800000001）"),
         ({"手机": "1.38E+10"}, "手机「1.38E+10」不像电话号码（例如 13800000001）"),
         ({"子女出生日期": "2010-01-01；2010-02-30"},
@@ -383,7 +383,7 @@ async def test_xlsx_imports_numeric_staff_numbers_and_phones(db: Database, tmp_p
     report = await run(db, write_xlsx(tmp_path / "r.xlsx", XLSX_ROWS))
     assert (report.total, report.created) == (3, 2)
     assert report.rejected == [Rejection(
-        6, "10003", "角色「组长」无法识别（可用：会员、代表、承办人、干部、管理员）"
+        6, "10003", "角色「组长」无法识别（可用：会员、代表、承办人、干部、经审、管理员）"
     )]
     members = await snapshot(db)
     assert sorted(members) == ["10001", "10002"]
@@ -491,7 +491,7 @@ async def test_bad_rows_are_refused_whole_and_good_rows_import(
     assert report.rejected == [
         Rejection(3, "10020", "出生日期「1985-13-01」不是有效日期（例如 1985-03-02）"),
         Rejection(4, "10021", "工号「10021」重复（另见第 7 行）"),
-        Rejection(5, "10022", "角色「组长」无法识别（可用：会员、代表、承办人、干部、管理员）"),
+        Rejection(5, "10022", "角色「组长」无法识别（可用：会员、代表、承办人、干部、经审、管理员）"),
         Rejection(6, "10023", "姓名为空"),
         Rejection(7, "10021", "工号「10021」重复（另见第 4 行）"),
         Rejection(8, "10024", "手机「12345」不像电话号码（例如 13800000001）"),
