@@ -257,10 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("file", metavar="文件", help="保存到的文件：以 .xlsx 或 .csv 结尾")
     export.set_defaults(func=cmd_events_export)
 
+    from bot.cli import funds as cli_funds
     from bot.cli import outbox as cli_outbox
     from bot.cli import scheduler as cli_scheduler
     cli_outbox.add_parsers(verbs, common)
     cli_scheduler.add_parsers(verbs, common)
+    cli_funds.add_parsers(verbs, common)
     return parser
 
 
