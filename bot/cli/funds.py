@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.config import Settings
 from bot.render import say
@@ -36,7 +37,7 @@ def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
 
 async def _branch_names(db: Database) -> dict[int, str]:
     async with db.read() as session:
-        rows = (await session.execute(select(Branch.id, Branch.name))).all()
+        rows = (await session.execute(select(col(Branch.id), col(Branch.name)))).all()
     return {int(row[0]): str(row[1]) for row in rows}
 
 
