@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from models.funds.amounts import yuan
 from models.funds.ledger import NewEntry, open_ledger, record
 from models.funds.refusals import Refused
 from models.funds.tables import FundEntry, FundLedger, FundRelief, Kind
@@ -53,8 +54,8 @@ async def pay(
     await open_ledger(session, branch_id, opened_on=date(today.year, 1, 1))  # queue payouts
     paid = await paid_this_year(session, payout.member_id, payout.kind, today.year)
     if payout.limit_fen is not None and paid + payout.amount_fen > payout.limit_fen:
-        raise Refused("relief_over_limit", kind=payout.kind, limit=payout.limit_fen, paid=paid,
-                      amount=payout.amount_fen, left=max(payout.limit_fen - paid, 0))
+        raise Refused("relief_over_limit", kind=payout.kind, limit=yuan(payout.limit_fen), paid=yuan(paid),
+                      amount=yuan(payout.amount_fen), left=yuan(max(payout.limit_fen - paid, 0)))
     entry, ledger = await record(session, branch_id, NewEntry(
         kind=Kind.EXPENSE, amount_fen=payout.amount_fen, category_code=payout.category_code,
         description=payout.description, occurred_on=today, recorded_by=recorded_by,

@@ -63,7 +63,8 @@ class FundEntry(SQLModel, table=True):
         UniqueConstraint("ledger_id", "seq", name="uq_fund_entry_seq"),
         UniqueConstraint("ledger_id", "number", name="uq_fund_entry_number"),
         UniqueConstraint("reverses_id", name="uq_fund_entry_reverses"),
-        Index("ix_fund_entry_ledger_day", "ledger_id", "occurred_on"),
+        # covering: a period's totals are read from the index alone
+        Index("ix_fund_entry_ledger_day", "ledger_id", "occurred_on", "kind", "category_code", "amount_fen"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('reverses_id', name='uq_fund_entry_reverses')
     )
     with op.batch_alter_table('fund_entry', schema=None) as batch_op:
-        batch_op.create_index('ix_fund_entry_ledger_day', ['ledger_id', 'occurred_on'], unique=False)
+        batch_op.create_index('ix_fund_entry_ledger_day', ['ledger_id', 'occurred_on', 'kind', 'category_code', 'amount_fen'], unique=False)
         batch_op.create_index(batch_op.f('ix_fund_entry_transfer_key'), ['transfer_key'], unique=False)
 
     op.create_table('fund_statement',
