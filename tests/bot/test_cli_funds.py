@@ -60,3 +60,47 @@ async def test_the_command_line_exits_1(tmp_path: Path) -> None:
     first = run()
     assert first.returncode == 0, first.stderr
     assert "全部相符" in first.stdout and "公钥指纹" in first.stdout
+
+
+ROSTER = Path(__file__).resolve().parents[2] / "examples" / "roster.csv"
+
+
+def unionbot(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120, check=False)
+
+
+def test_import_export_and_verify_from_the_command_line(tmp_path: Path) -> None:
+    assert unionbot(tmp_path, "members", "import", str(ROSTER)).returncode == 0
+    books = tmp_path / "2025流水.csv"
+    books.write_bytes((
+        "日期,收支,金额,类别,摘要\n2025-01-15,收入,5000,会费,会费收入\n"
+        "2025-06-01,支出,300.50,文体,羽毛球赛奖品\n2025-06-02,支出,三百,文体,奖品\n"
+    ).encode("gbk"))
+    dry = unionbot(tmp_path, "funds", "import", str(books), "--branch", "计算机学院分工会", "--dry-run")
+    assert dry.returncode == 1, dry.stderr
+    assert dry.stdout.splitlines() == [
+        "试运行：以下是将会发生的变化，数据库没有改动。", "共 3 行：将导入 2 笔，已在账上 0 笔，拒绝 1 行",
+        "· 计算机学院分工会：2 笔", "第 4 行：金额「三百」要用阿拉伯数字"]
+    done = unionbot(tmp_path, "funds", "import", str(books), "--branch", "计算机学院分工会")
+    assert done.returncode == 1 and "共 3 行：导入 2 笔" in done.stdout
+    assert "导入流水 [" in done.stderr
+    out = tmp_path / "收支表.xlsx"
+    exported = unionbot(tmp_path, "funds", "export", "2025", "--branch", "计算机学院分工会",
+                        "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.strip() == f"已导出计算机学院分工会2025年经费收支表 → {out}"
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet is not None
+    assert [c.value for c in sheet[5]] == [None, None, "　　文体活动", 300.5]
+    assert [c.value for c in sheet[6]] == ["收入合计", 5000, "支出合计", 300.5]
+    assert [c.value for c in sheet[7]] == ["期初余额", 0, "期末余额", 4699.5]
+    bad = unionbot(tmp_path, "funds", "export", "2025Q5", "--out", str(out))
+    assert bad.returncode == 2 and "「2025Q5」不是期间" in bad.stderr
+    missing = unionbot(tmp_path, "funds", "export", "2025", "--branch", "后勤分工会", "--out", str(out))
+    assert missing.returncode == 2 and "「后勤分工会」还没有账" in missing.stderr
+    verified = unionbot(tmp_path, "funds", "verify")
+    assert verified.returncode == 0
+    assert "计算机学院分工会：2 笔流水、0 个公示检查点，全部相符。" in verified.stdout
