@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import col, select
@@ -16,9 +15,7 @@ from bot.messages import Reply
 from bot.registry import Handler
 from bot.render import say
 from bot.scope import require_reach
-from models.funds.amounts import yuan
 from models.funds.checkpoints import KeyProblem
-from models.funds.figures import Figures, Line
 from models.funds.refusals import Refused
 from models.org import Branch, Member, MemberRole, Role
 from models.scope import branch_tree
@@ -87,28 +84,3 @@ async def with_role(ctx: Context, branch_id: int, role: Role) -> list[Member]:
              .where(col(Member.branch_id) == branch_id, col(Member.active).is_(True),
                     col(MemberRole.role) == role.value).order_by(col(Member.id)))
     return list((await ctx.session.execute(query)).scalars())
-
-
-# ---------------------------------------------------------------- figures as text
-
-
-def _line(line: Line) -> dict[str, Any]:
-    return {"name": line.name, "amount": yuan(line.amount_fen), "children": [_line(c) for c in line.children]}
-
-
-def _rate(budget: int, actual: int) -> str:
-    return f"{actual * 100 / budget:.1f}%" if budget else "—"
-
-
-def figure_values(figures: Figures) -> dict[str, Any]:
-    """The figures as the strings the templates show (amounts in 元 with two decimals)."""
-    return {
-        "label": figures.label, "opening": yuan(figures.opening_fen), "income": yuan(figures.income_fen),
-        "expense": yuan(figures.expense_fen), "closing": yuan(figures.closing_fen),
-        "income_lines": [_line(line) for line in figures.income],
-        "expense_lines": [_line(line) for line in figures.expense],
-        "relief": [{"kind": k, "count": n, "amount": yuan(s)} for k, n, s in figures.relief],
-        "budget": [{"name": b.name, "budget": yuan(b.budget_fen), "actual": yuan(b.actual_fen),
-                    "rate": _rate(b.budget_fen, b.actual_fen)} for b in figures.budget],
-        "year": figures.period_key[:4],
-    }

@@ -15,7 +15,6 @@ from bot.render import say
 from handlers.funds.common import (
     T,
     branch_label,
-    figure_values,
     leading_branch,
     local_today,
     managed_branch,
@@ -25,7 +24,7 @@ from handlers.funds.common import (
 from models.funds import statements as flow
 from models.funds.amounts import yuan
 from models.funds.checkpoints import load_or_create_key
-from models.funds.figures import Figures, figures
+from models.funds.figures import Figures, figure_values, figures
 from models.funds.ledger import find_ledger, open_ledger
 from models.funds.periods import Kind as PeriodKind
 from models.funds.periods import Period, parse_period, period_of

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from models.funds.amounts import yuan
 from models.funds.categories import CategoryTree
 from models.funds.periods import Period
 from models.funds.relief import relief_counts
@@ -135,3 +136,28 @@ async def figures(session: AsyncSession, tree: CategoryTree, ledger: FundLedger,
         budget=await _budget(session, tree, ledger.id, period),
         relief=await relief_counts(session, ledger.id, period.start, period.end), entries=int(count),
     )
+
+
+# ---------------------------------------------------------------- as text
+
+
+def _line(line: Line) -> dict[str, Any]:
+    return {"name": line.name, "amount": yuan(line.amount_fen), "children": [_line(c) for c in line.children]}
+
+
+def _rate(budget: int, actual: int) -> str:
+    return f"{actual * 100 / budget:.1f}%" if budget else "—"
+
+
+def figure_values(figures: Figures) -> dict[str, Any]:
+    """The figures as the strings the templates show (amounts in 元 with two decimals)."""
+    return {
+        "label": figures.label, "opening": yuan(figures.opening_fen), "income": yuan(figures.income_fen),
+        "expense": yuan(figures.expense_fen), "closing": yuan(figures.closing_fen),
+        "income_lines": [_line(line) for line in figures.income],
+        "expense_lines": [_line(line) for line in figures.expense],
+        "relief": [{"kind": k, "count": n, "amount": yuan(s)} for k, n, s in figures.relief],
+        "budget": [{"name": b.name, "budget": yuan(b.budget_fen), "actual": yuan(b.actual_fen),
+                    "rate": _rate(b.budget_fen, b.actual_fen)} for b in figures.budget],
+        "year": figures.period_key[:4],
+    }

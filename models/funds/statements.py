@@ -70,6 +70,12 @@ async def _insert_draft(session: AsyncSession, ledger_id: int, period: Period, b
     return made.scalar() is not None
 
 
+async def ensure_draft(session: AsyncSession, ledger_id: int, period: Period, now: datetime) -> bool:
+    """The period's statement exists afterwards (a draft unless it already was something);
+    True when this call made it. Safe when several servers run it at once."""
+    return await _insert_draft(session, ledger_id, period, None, now)
+
+
 async def draft(
     session: AsyncSession, ledger: FundLedger, period: Period, *, by: int | None, now: datetime,
 ) -> tuple[FundStatement, bool]:

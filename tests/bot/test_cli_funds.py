@@ -104,3 +104,21 @@ def test_import_export_and_verify_from_the_command_line(tmp_path: Path) -> None:
     verified = unionbot(tmp_path, "funds", "verify")
     assert verified.returncode == 0
     assert "计算机学院分工会：2 笔流水、0 个公示检查点，全部相符。" in verified.stdout
+
+
+def test_two_processes_draft_the_statement_once(tmp_path: Path) -> None:
+    assert unionbot(tmp_path, "members", "import", str(ROSTER)).returncode == 0
+    books = tmp_path / "流水.csv"
+    books.write_text("日期,收支,金额,类别,摘要\n2026-08-01,支出,300,文体,球赛\n", encoding="utf-8")
+    assert unionbot(tmp_path, "funds", "import", str(books), "--branch", "计算机学院分工会").returncode == 0
+    command = [sys.executable, "-m", "bot.cli", "scheduler", "run-due", "--at", "2026-10-08T09:00"]
+    runs = [subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sum("2026年第三季度经费公示草稿" in out for out, _err in outputs) == 2
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(tmp_path / "data" / "unionbot.db")) as conn:
+        assert conn.execute("SELECT number, status FROM fund_statement").fetchall() == [("F2026Q3", "draft")]
