@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from bot.config import Settings
 from bot.render import say
 from models.audit import AuditLog
 from models.db import Database
+from models.funds.budgets import check_budgets, read_budget_rows, store_budgets
+from models.funds.categories import CategoryTree
 from models.funds.checkpoints import (
     KeyProblem,
     fingerprint,
@@ -27,7 +29,7 @@ from models.funds.checkpoints import (
 )
 from models.funds.export import statement_xlsx
 from models.funds.figures import figures
-from models.funds.importing import ImportError_, check_file, import_rows
+from models.funds.importing import Checked, ImportError_, check_file, import_rows
 from models.funds.ledger import find_ledger
 from models.funds.periods import Period, parse_period
 from models.funds.refusals import Refused
@@ -100,25 +102,37 @@ async def _verify(settings: Settings, db: Database, args: argparse.Namespace) ->
 
 
 async def _import(settings: Settings, db: Database, args: argparse.Namespace) -> int:
-    tz = settings.union.tz
-    today = datetime.now(tz).date()
+    path, tree = Path(args.file), settings.funds.tree
+    today = datetime.now(settings.union.tz).date()
     try:
-        checked = await asyncio.to_thread(check_file, Path(args.file), settings.funds.tree, today=today,
-                                          max_yuan=settings.funds.max_amount_yuan)
-    except (ImportError_, OSError) as exc:
+        budgets = check_budgets(await asyncio.to_thread(read_budget_rows, path), tree)
+        checked = Checked() if path.suffix.lower() == ".toml" else await asyncio.to_thread(
+            _entries_or_none, path, tree, today, settings.funds.max_amount_yuan, bool(budgets.budgets))
+    except (ImportError_, OSError, ValueError) as exc:
         print(say(T, "import_failed", reason=str(exc)), file=sys.stderr)
         return 2
     default = args.branch or await _root_name(db)
     async with db.write() as session:
         report = await import_rows(session, checked, default_branch=default, now=datetime.now(UTC),
                                    write=not args.dry_run, progress=progress_bar("导入流水"))
+        stored = await store_budgets(session, budgets, default_branch=default) if not args.dry_run else 0
         if not args.dry_run:
-            counts = {"added": report.added, "present": report.present, "rejected": len(report.rejected)}
-            target = f"file:{Path(args.file).name}"[:128]
-            session.add(AuditLog(actor="cli", action="funds.import", target=target,
+            counts = {"added": report.added, "present": report.present, "budgets": stored,
+                      "rejected": len(report.rejected) + len(budgets.rejected)}
+            session.add(AuditLog(actor="cli", action="funds.import", target=f"file:{path.name}"[:128],
                                  after=json.dumps(counts, ensure_ascii=False)))
-    print(say(T, "import_report", r=report))
-    return 1 if report.rejected else 0
+    print(say(T, "import_report", r=report, budgets=len(budgets.budgets), budget_rejected=budgets.rejected))
+    return 1 if report.rejected or budgets.rejected else 0
+
+
+def _entries_or_none(path: Path, tree: CategoryTree, today: date, max_yuan: int, budgets: bool) -> Checked:
+    """The ledger rows of ``path``; none for a workbook that only holds budgets."""
+    try:
+        return check_file(path, tree, today=today, max_yuan=max_yuan)
+    except ImportError_:
+        if budgets:
+            return Checked()
+        raise
 
 
 async def _root_name(db: Database) -> str:

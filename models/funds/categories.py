@@ -77,6 +77,19 @@ class CategoryTree:
             return [self.by_code[code]]
         return [leaf for child in self.children[code] for leaf in self.leaves_under(child)]
 
+    def lookup(self, text: str) -> Category:
+        """The category (any level) ``text`` names exactly; ``Refused`` with candidates."""
+        wanted = _norm(text)
+        hits = [c for c in self.by_code.values()
+                if wanted in _words(c) or wanted == _norm(self.path(c.code))]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            paths = [self.path(c.code) for c in hits]
+            raise Refused("category_ambiguous", text=text.strip(), candidates=paths)
+        raise Refused("category_unknown", text=text.strip(),
+                      candidates=_near(self, list(self.by_code.values()), wanted))
+
     def match(self, text: str, kind: Kind | None = None) -> Category:
         """The leaf ``text`` names (code, name, alias or path); ``Refused`` with candidates."""
         return _match(self, text, kind)

@@ -157,12 +157,12 @@ def _check(cells: dict[str, Cell], tree: CategoryTree, today: date, max_yuan: in
     try:
         amount = parse_amount(_amount_text(cells["金额"]), max_yuan=max_yuan)
     except Refused as exc:
-        reasons.append(f"金额「{_name(cells['金额'])}」{_AMOUNT_REASONS.get(exc.code, '不是金额')}")
+        reasons.append(f"金额「{_name(cells['金额'])}」{AMOUNT_REASONS.get(exc.code, '不是金额')}")
     if kind is not None:
         try:
             code = tree.match(_name(cells["类别"]), kind.value).code
         except Refused as exc:
-            reasons.append(_category_reason(_name(cells["类别"]), exc))
+            reasons.append(category_reason(_name(cells["类别"]), exc))
     text = _name(cells["摘要"])
     if not text or len(text) > DESCRIPTION_MAX:
         reasons.append(f"摘要{'为空' if not text else f'超过 {DESCRIPTION_MAX} 字'}")
@@ -171,13 +171,13 @@ def _check(cells: dict[str, Cell], tree: CategoryTree, today: date, max_yuan: in
     return Row(0, day, kind, amount, code, text, _name(cells.get("分工会")) or None)
 
 
-def _category_reason(text: str, exc: Refused) -> str:
+def category_reason(text: str, exc: Refused) -> str:
     candidates = exc.values.get("candidates") or []
     hint = f"，是不是：{'、'.join(candidates[:3])}" if candidates else ""
     return f"类别「{text}」{'对应好几个明细科目' if exc.code == 'category_ambiguous' else '找不到'}{hint}"
 
 
-_AMOUNT_REASONS = {"amount_negative": "是负数（更正请用冲销）", "amount_zero": "是零",
+AMOUNT_REASONS = {"amount_negative": "是负数（更正请用冲销）", "amount_zero": "是零",
                    "amount_decimals": "超过两位小数", "amount_too_large": "超过单笔上限",
                    "amount_chinese": "要用阿拉伯数字", "amount_missing": "为空"}
 

@@ -144,3 +144,32 @@ async def test_the_statement_sheet(db: Database, tmp_path: Path) -> None:
     assert rows[-2][0].startswith("检查点：截至第 4 笔流水")
     assert rows[-1] == ["工会主席：", "经费审查委员会：", "制表：李会计", "日期：2026-12-05"]
     assert sheet.cell(4, 4).number_format == "#,##0.00"
+
+
+async def test_budgets_from_toml_and_an_xlsx_sheet(db: Database, tmp_path: Path) -> None:
+    from models.funds.budgets import check_budgets, read_budget_rows, store_budgets
+
+    await branch_id(db, CS)
+    toml = tmp_path / "预算.toml"
+    toml.write_text(
+        '[[budget]]\nyear = 2026\ncategory = "职工活动支出"\namount = "5万"\n\n'
+        '[[budget]]\nyear = 2026\ncategory = "火箭"\namount = -1\nbranch = "计算机学院分工会"\n',
+        encoding="utf-8")
+    report = check_budgets(read_budget_rows(toml), load_tree())
+    assert [(b.year, b.category_code, b.amount_fen) for b in report.budgets] == [(2026, "301", 5_000_000)]
+    assert report.rejected == [(2, "类别「火箭」找不到；金额「-1」是负数（更正请用冲销）")]
+    book = openpyxl.Workbook()
+    sheet = book.create_sheet("预算")
+    sheet.append(["年度", "类别", "金额", "分工会"])
+    sheet.append([2026, "职工活动支出", 60000, ""])
+    sheet.append(["2026年", "送温暖", "1万", "不存在分工会"])
+    path = tmp_path / "预算.xlsx"
+    book.save(path)
+    second = check_budgets(read_budget_rows(path), load_tree())
+    async with db.write() as session:
+        assert await store_budgets(session, report, default_branch=CS) == 1
+        assert await store_budgets(session, second, default_branch=CS) == 1
+    assert second.rejected == [(3, "分工会「不存在分工会」不在名册里")]
+    async with db.read() as session:
+        rows = list(await session.scalars(select(FundBudget)))
+    assert [(r.category_code, r.amount_fen) for r in rows] == [("301", 6_000_000)]
