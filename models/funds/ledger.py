@@ -25,6 +25,7 @@ from models.funds.refusals import Refused
 from models.funds.tables import (
     DESCRIPTION_MAX,
     FundCounter,
+    FundDayTotal,
     FundEntry,
     FundLedger,
     Kind,
@@ -45,6 +46,20 @@ def _bump(dialect: str) -> Insert:
 
 
 _BUMPS = {dialect: _bump(dialect) for dialect in ("sqlite", "postgresql")}
+_DAY = table_of(FundDayTotal)
+
+
+def _add_to_day(dialect: str) -> Insert:
+    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = maker(_DAY).values(
+        ledger_id=bindparam("ledger_id"), day=bindparam("occurred_on"), kind=bindparam("kind"),
+        category_code=bindparam("category_code"), amount_fen=bindparam("amount_fen"), entries=1)
+    return statement.on_conflict_do_update(
+        index_elements=[_DAY.c.ledger_id, _DAY.c.day, _DAY.c.kind, _DAY.c.category_code],
+        set_={"amount_fen": _DAY.c.amount_fen + statement.excluded.amount_fen, "entries": _DAY.c.entries + 1})
+
+
+_DAY_ADDS = {dialect: _add_to_day(dialect) for dialect in ("sqlite", "postgresql")}
 _INSERT = insert(_ENTRY).returning(_ENTRY.c.id)
 
 
@@ -117,6 +132,8 @@ async def append(session: AsyncSession, ledger: FundLedger, entry: NewEntry, now
     }
     fields["hash"] = entry_hash(hashed_fields(fields))
     entry_id = int((await execute_core(session, _INSERT, fields)).scalar_one())
+    await execute_core(session, _DAY_ADDS[_dialect(session)], {
+        name: fields[name] for name in ("ledger_id", "occurred_on", "kind", "category_code", "amount_fen")})
     signed = entry.amount_fen if entry.kind is Kind.INCOME else -entry.amount_fen
     set_loaded(ledger, "entry_count", ledger.entry_count + 1)
     set_loaded(ledger, "head_hash", fields["hash"])

@@ -16,18 +16,23 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.base import table_of
-from models.funds.chain import GENESIS, HASHED, entry_hash
+from models.funds.chain import GENESIS, HASHED, day_text, hash_values
 from models.funds.checkpoints import signature_ok
 from models.funds.tables import FundCheckpoint, FundEntry, FundLedger, Kind
 
 _ENTRY = table_of(FundEntry)
-_COLUMNS = [_ENTRY.c[name] for name in (*HASHED, "hash")]
+# read as plain driver values (no per-row type processing): the chain hashes them as they are
+_PAGE = text(f"SELECT {', '.join(HASHED)}, hash FROM fund_entry WHERE ledger_id = :ledger AND seq > :after "
+             "ORDER BY seq LIMIT :page")
 PAGE = 5000
+_SEQ, _NUMBER, _KIND, _AMOUNT = (HASHED.index(n) for n in ("seq", "number", "kind", "amount_fen"))
+_PREV, _HASH = HASHED.index("prev_hash"), len(HASHED)
+_DAY, _CATEGORY = HASHED.index("occurred_on"), HASHED.index("category_code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +57,11 @@ class LedgerReport:
 async def _pages(session: AsyncSession, ledger_id: int) -> AsyncIterator[list[Any]]:
     after = 0
     while True:
-        rows = (await session.execute(
-            select(*_COLUMNS).where(_ENTRY.c.ledger_id == ledger_id, _ENTRY.c.seq > after)
-            .order_by(_ENTRY.c.seq).limit(PAGE)
-        )).all()
+        rows = (await session.execute(_PAGE, {"ledger": ledger_id, "after": after, "page": PAGE})).all()
         if not rows:
             return
-        yield list(rows)
-        after = rows[-1].seq
+        yield [tuple(row) for row in rows]
+        after = rows[-1][_SEQ]
 
 
 @dataclass(slots=True)
@@ -69,19 +71,37 @@ class _Walk:
     count: int = 0
     head: str = GENESIS
     balance: int = 0
+    days: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)  # per-day totals
     heads_at: dict[int, str] = field(default_factory=dict)  # seq → hash, at checkpoints
 
 
-def _check_row(ledger_id: int, row: Any, walk: _Walk) -> Problem | None:
-    fields = {name: getattr(row, name) for name in HASHED}
-    if row.seq != walk.count + 1:
-        return Problem(ledger_id, "missing", row.number, {"expected": walk.count + 1, "found": row.seq})
-    if row.prev_hash != walk.head:
-        return Problem(ledger_id, "broken_link", row.number)
-    if entry_hash(fields) != row.hash:
-        return Problem(ledger_id, "changed", row.number)
-    walk.count, walk.head = row.seq, row.hash
-    walk.balance += row.amount_fen if row.kind == Kind.INCOME.value else -row.amount_fen
+def _check_row(ledger_id: int, row: tuple[Any, ...], walk: _Walk) -> Problem | None:
+    seq, number = row[_SEQ], row[_NUMBER]
+    if seq != walk.count + 1:
+        return Problem(ledger_id, "missing", number, {"expected": walk.count + 1, "found": seq})
+    if row[_PREV] != walk.head:
+        return Problem(ledger_id, "broken_link", number)
+    if hash_values(row[:_HASH]) != row[_HASH]:
+        return Problem(ledger_id, "changed", number)
+    walk.count, walk.head = seq, row[_HASH]
+    walk.balance += row[_AMOUNT] if row[_KIND] == Kind.INCOME.value else -row[_AMOUNT]
+    total = walk.days.setdefault((day_text(row[_DAY]), row[_KIND], row[_CATEGORY]), [0, 0])
+    total[0] += row[_AMOUNT]
+    total[1] += 1
+    return None
+
+
+_DAYS = text("SELECT day, kind, category_code, amount_fen, entries FROM fund_day_total "
+             "WHERE ledger_id = :ledger")
+
+
+async def _check_days(session: AsyncSession, ledger_id: int, walk: _Walk) -> Problem | None:
+    """The per-day totals (what statements read) must be the sums of the entries."""
+    stored = {(day_text(d), k, c): [int(a), int(n)]
+              for d, k, c, a, n in (await session.execute(_DAYS, {"ledger": ledger_id})).all()}
+    for key in sorted(set(stored) | set(walk.days)):
+        if stored.get(key) != walk.days.get(key):
+            return Problem(ledger_id, "day_totals", None, {"day": key[0]})
     return None
 
 
@@ -103,11 +123,14 @@ async def verify_ledger(
             report.problem = _check_row(ledger.id, row, walk)
             if report.problem is not None:
                 return report
-            if row.seq in wanted:
-                walk.heads_at[row.seq] = row.hash
+            if row[_SEQ] in wanted:
+                walk.heads_at[row[_SEQ]] = row[_HASH]
     report.entries = walk.count
     if (ledger.entry_count, ledger.head_hash, ledger.balance_fen) != (walk.count, walk.head, walk.balance):
         report.problem = Problem(ledger.id, "head", None, {"stored": ledger.entry_count, "found": walk.count})
+        return report
+    report.problem = await _check_days(session, ledger.id, walk)
+    if report.problem is not None:
         return report
     report.problem = await _check_checkpoints(session, ledger.id, checkpoints, walk, public_key)
     return report

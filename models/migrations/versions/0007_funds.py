@@ -78,9 +78,19 @@ def upgrade() -> None:
     sa.UniqueConstraint('reverses_id', name='uq_fund_entry_reverses')
     )
     with op.batch_alter_table('fund_entry', schema=None) as batch_op:
-        batch_op.create_index('ix_fund_entry_ledger_day', ['ledger_id', 'occurred_on', 'kind', 'category_code', 'amount_fen'], unique=False)
+        batch_op.create_index('ix_fund_entry_ledger_day', ['ledger_id', 'occurred_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_fund_entry_transfer_key'), ['transfer_key'], unique=False)
 
+    op.create_table('fund_day_total',
+    sa.Column('ledger_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('category_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('entries', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['ledger_id'], ['fund_ledger.id'], ),
+    sa.PrimaryKeyConstraint('ledger_id', 'day', 'kind', 'category_code')
+    )
     op.create_table('fund_statement',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ledger_id', sa.Integer(), nullable=False),
@@ -145,6 +155,7 @@ def downgrade() -> None:
 
     op.drop_table('fund_checkpoint')
     op.drop_table('fund_statement')
+    op.drop_table('fund_day_total')
     with op.batch_alter_table('fund_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fund_entry_transfer_key'))
         batch_op.drop_index('ix_fund_entry_ledger_day')

@@ -63,6 +63,7 @@ async def test_an_intact_ledger_verifies(db: Database, tmp_path: Path) -> None:
       "UPDATE fund_entry SET seq = 3 WHERE seq = -2", "UPDATE fund_entry SET seq = 2 WHERE seq = -3"],
      "broken_link", "J2026-0003"),
     (["DELETE FROM fund_entry WHERE number = 'J2026-0005'"], "head", None),
+    (["UPDATE fund_day_total SET amount_fen = amount_fen - 1"], "day_totals", None),
 ])
 async def test_raw_sql_tampering_is_named(
     db: Database, tamper: list[str], code: str, number: str | None
@@ -119,6 +120,7 @@ async def test_a_rewritten_chain_is_caught_by_the_checkpoint(db: Database, tmp_p
                 {"a": fields["amount_fen"], "p": fields["prev_hash"], "h": previous, "id": row.id})
         await session.execute(text("UPDATE fund_ledger SET head_hash = :h, balance_fen = :b WHERE id = :id"),
                               {"h": previous, "b": balance, "id": ledger.id})
+        await session.execute(text("UPDATE fund_day_total SET amount_fen = amount_fen - 199"))
     problem = (await _verify(db)).problem
     assert problem is not None
     assert (problem.code, problem.number) == ("checkpoint_mismatch", "J2026-0005")
