@@ -91,8 +91,11 @@ async def _verify(settings: Settings, db: Database, args: argparse.Namespace) ->
             continue
         bad += 1
         problem = report.problem
+        tz = settings.union.tz
+        values = {k: f"{v.astimezone(tz):%Y-%m-%d %H:%M}" if isinstance(v, datetime) else v
+                  for k, v in problem.values.items()}
         print(say(T, "verify_problem", branch=branch, code=problem.code, number=problem.number,
-                  values=problem.values))
+                  values=values))
     print(say(T, "verify_summary", ledgers=len(reports), bad=bad,
               fingerprint=fingerprint(public) if public else ""))
     return 1 if bad else 0

@@ -122,3 +122,14 @@ def test_two_processes_draft_the_statement_once(tmp_path: Path) -> None:
 
     with closing(sqlite3.connect(tmp_path / "data" / "unionbot.db")) as conn:
         assert conn.execute("SELECT number, status FROM fund_statement").fetchall() == [("F2026Q3", "draft")]
+
+
+async def test_a_rewritten_checkpoint_is_named_with_its_local_time(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "funds.key"
+    await _five_and_a_checkpoint(db, key)
+    async with db.write_engine.begin() as conn:
+        await conn.execute(text("UPDATE fund_checkpoint SET entry_count = 4"))
+    assert await _verify(make_settings(funds={"key_file": str(key)}), db, argparse.Namespace()) == 1
+    assert "计算机学院分工会：2026-12-05 12:00 的检查点签名无效：检查点被改动过。" in capsys.readouterr().out
