@@ -192,7 +192,7 @@ async def reverse(
     sides = [original]
     if original.transfer_key is not None:
         both = select(FundEntry).where(col(FundEntry.transfer_key) == original.transfer_key)
-        sides = list((await session.execute(both.order_by(col(FundEntry.ledger_id)))).scalars())
+        sides = await _in_lock_order(session, list((await session.execute(both)).scalars()))
     done = []
     for side in sides:
         locked = await _lock_by_id(session, side.ledger_id)
@@ -202,6 +202,15 @@ async def reverse(
             transfer_key=None,
         ), now))
     return Reversal(original, done)
+
+
+async def _in_lock_order(session: AsyncSession, sides: list[FundEntry]) -> list[FundEntry]:
+    """The sides of a transfer in the order ``transfer`` locks their ledgers (by branch)."""
+    ids = [side.ledger_id for side in sides]
+    rows = await session.execute(
+        select(col(FundLedger.id), col(FundLedger.branch_id)).where(col(FundLedger.id).in_(ids)))
+    branches: dict[int, int] = {int(ledger_id): int(branch) for ledger_id, branch in rows.all()}
+    return sorted(sides, key=lambda side: branches[side.ledger_id])
 
 
 async def _lock_by_id(session: AsyncSession, ledger_id: int) -> FundLedger:

@@ -258,3 +258,32 @@ async def test_members_see_totals_by_top_category(funds: Funds) -> None:
     assert "还没有发布过经费公示" in reply
     assert (await funds.say("m", "经费 2026Q5")).startswith("「2026Q5」不是期间")
     assert "30102 文体活动" in await funds.say("m", "经费 科目")
+
+
+def test_the_roster_knows_the_auditor_role() -> None:
+    from models.roster import validate_row
+
+    entry = validate_row({"工号": "5", "姓名": "经审乙", "性别": "女", "出生日期": "1980-01-01",
+                          "分工会": CS, "角色": "经审、干部", "手机": ""})
+    assert not isinstance(entry, str)
+    assert entry.roles == {Role.MEMBER, Role.AUDITOR, Role.OFFICER}
+    assert Role.from_label("经费审查委员会委员") is Role.AUDITOR
+
+
+async def test_a_group_gets_the_usage_instead_of_a_dialog(funds: Funds) -> None:
+    assert (await funds.say("cs", "记账 支出 300", group=True)).endswith(
+        "请按这样的格式记账：记账 支出 300 文体 羽毛球赛奖品（可在最后加日期，如 12月3日）；"
+        "收入写「记账 收入 5000 会费 11月会费」。私聊只发「记账」可以一步一步填写。")
+    assert "只能" in await funds.say("cs", "慰问 3 生日 100", group=True)
+
+
+async def test_without_review_configured_the_officer_publishes(
+    db: Database, funds: Funds, tmp_path: Path
+) -> None:
+    settings = funds_settings(tmp_path, require_review=False)
+    direct = Funds(db, Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics()))
+    await _books(direct)
+    assert "将先交经审委员审核" not in await direct.say("cs", "经费公示 2026Q3")
+    assert (await direct.say("cs", "经费公示 2026Q3 发布")).startswith(
+        "经费公示 F2026Q3（2026年第三季度）已发布，已排队发到 1 个群")
+    assert [who for _k, who, _t in await _outbox(db)] == ["111"]
