@@ -243,7 +243,7 @@ async def relief_command(ctx: Context, args: str) -> str:
     member = await member_by_staff_no(ctx.session, words[0])
     if member is None or member.id is None or not member.active:
         raise UserError(say(T, "member_unknown", staff_no=words[0]))
-    await require_reach(ctx, member.branch_id, what=f"会员 {member.staff_no}")
+    await require_reach(ctx, member.branch_id, what=say(T, "member_what", staff_no=member.staff_no))
     if words[1] not in settings.relief_types:
         raise UserError(say(T, "relief_kind_unknown", text=words[1], kinds=kinds))
     kind, amount = words[1], parse_amount(words[2], max_yuan=settings.max_amount_yuan)

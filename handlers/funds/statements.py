@@ -48,9 +48,7 @@ def board_link(ctx: Context, branch_id: int, period_key: str) -> str:
 async def balance_command(ctx: Context, args: str) -> str:
     tree = ctx.settings.funds.tree
     if args.strip() == "科目":
-        return say(T, "categories", lines=[
-            f"{'　' if c.parent else ''}{c.code} {c.name}（{'收入' if c.kind == 'income' else '支出'}）"
-            + (f" 又称 {'、'.join(c.aliases)}" if c.aliases else "") for c in tree.by_code.values()])
+        return say(T, "categories", categories=list(tree.by_code.values()))
     branch, words = await leading_branch(ctx, args.split())
     branch_id = branch.id if branch is not None and branch.id is not None else me(ctx).branch_id
     period = parse_period(words[0]) if words else current_period(ctx)
