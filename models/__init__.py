@@ -7,6 +7,17 @@ from models.audit import AuditLog
 from models.dialog_state import DialogState
 from models.events.links import DownloadLink
 from models.events.tables import Event, Signup
+from models.funds.tables import (
+    FundBudget,
+    FundCheckpoint,
+    FundCounter,
+    FundDayTotal,
+    FundEntry,
+    FundKey,
+    FundLedger,
+    FundRelief,
+    FundStatement,
+)
 from models.inbound import InboundRecord
 from models.org import Account, Branch, Chat, Member, MemberChild, MemberRole, Role
 from models.outbox import OutboxMessage
@@ -29,6 +40,15 @@ __all__ = [
     "DialogState",
     "DownloadLink",
     "Event",
+    "FundBudget",
+    "FundCheckpoint",
+    "FundCounter",
+    "FundDayTotal",
+    "FundEntry",
+    "FundKey",
+    "FundLedger",
+    "FundRelief",
+    "FundStatement",
     "InboundRecord",
     "Member",
     "MemberChild",

@@ -18,6 +18,7 @@ class Role(enum.StrEnum):
     REPRESENTATIVE = "representative"  # 教代会代表
     HANDLER = "handler"  # 承办人 (answers proposals for a department)
     OFFICER = "officer"  # 工会干部
+    AUDITOR = "auditor"  # 经审: 经费审查委员会委员 (reviews fund statements, changes nothing)
     ADMIN = "admin"  # 管理员
 
     @property
@@ -34,11 +35,14 @@ ROLE_LABELS: dict[Role, str] = {
     Role.REPRESENTATIVE: "代表",
     Role.HANDLER: "承办人",
     Role.OFFICER: "干部",
+    Role.AUDITOR: "经审",
     Role.ADMIN: "管理员",
 }
 LABEL_ROLES: dict[str, Role] = {label: role for role, label in ROLE_LABELS.items()} | {
     "教代会代表": Role.REPRESENTATIVE,
     "工会干部": Role.OFFICER,
+    "经审委员": Role.AUDITOR,
+    "经费审查委员会委员": Role.AUDITOR,
     "admin": Role.ADMIN,
 }
 

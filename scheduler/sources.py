@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from scheduler.birthdays import Birthdays
 from scheduler.event_reminders import EventReminders
+from scheduler.funds_drafts import FundDrafts
 from scheduler.holiday_notices import HolidayNotices
 from scheduler.occasions import Source
 from scheduler.proposal_reminders import OverdueDigest, ProposalDeadlines
 
 SOURCES: tuple[Source, ...] = (
-    HolidayNotices(), Birthdays(), EventReminders(), ProposalDeadlines(), OverdueDigest(),
+    HolidayNotices(), Birthdays(), EventReminders(), ProposalDeadlines(), OverdueDigest(), FundDrafts(),
 )
 
 

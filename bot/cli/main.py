@@ -6,12 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.cli import db, events, holidays, members, outbox, proposals, scheduler, serve
+from bot.cli import db, events, funds, holidays, members, outbox, proposals, scheduler, serve
 from bot.cli.common import add_argument, words_of
 from bot.cli.i18n import Parser, chinese_argparse
 from bot.errors import ConfigError
 
-VERB_GROUPS = (serve, members, db, proposals, holidays, events, outbox, scheduler)
+VERB_GROUPS = (serve, members, db, proposals, holidays, events, funds, outbox, scheduler)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,7 @@ from bot.config.channels import (
     WecomSettings,
 )
 from bot.config.errors import describe, toml_problem
+from bot.config.funds import FundsSettings
 from bot.config.schedule import HOLIDAY_KEYS, HolidaySettings, HolidaysSettings, SchedulerSettings
 from bot.config.sections import (
     DatabaseSettings,
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     holidays: HolidaysSettings = HolidaysSettings()
     outbox: OutboxSettings = OutboxSettings()
+    funds: FundsSettings = FundsSettings()
 
     @classmethod
     def settings_customise_sources(

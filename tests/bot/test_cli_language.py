@@ -10,11 +10,12 @@ import pytest
 
 from bot.cli import main
 
-GROUPS = [[], ["members"], ["db"], ["proposals"], ["events"], ["outbox"], ["scheduler"]]
+GROUPS = [[], ["members"], ["db"], ["proposals"], ["events"], ["outbox"], ["scheduler"], ["funds"]]
 VERBS = [
     ["serve"], ["chat"], ["members", "import"], ["db", "upgrade"], ["proposals", "export"],
     ["holidays"], ["events", "export"], ["outbox", "list"], ["outbox", "retry"], ["broadcast"],
-    ["scheduler", "plan"], ["scheduler", "run-due"],
+    ["scheduler", "plan"], ["scheduler", "run-due"], ["funds", "verify"], ["funds", "import"],
+    ["funds", "export"],
 ]
 ENGLISH = re.compile(r"usage|positional arguments|options:|show this help|error|argument|required|invalid"
                      r"|choose from|unrecognized|expected|Input should|unknown key")
@@ -40,7 +41,7 @@ def test_help_is_chinese(capsys: pytest.CaptureFixture[str], words: list[str]) -
 @pytest.mark.parametrize(
     ("words", "missing"),
     [([], "命令"), *(([group], "子命令") for group in ("members", "db", "proposals", "events", "outbox",
-                                                       "scheduler"))],
+                                                       "scheduler", "funds"))],
 )
 def test_a_missing_verb_says_so_in_chinese(
     capsys: pytest.CaptureFixture[str], words: list[str], missing: str
@@ -66,7 +67,8 @@ def test_a_missing_verb_says_so_in_chinese(
          "unionbot proposals export：错误：--year：「今年」不是整数，例如 --year 2026"),
         (["scheduler", "plan", "--days"], "unionbot scheduler plan：错误：--days：后面要跟一个值"),
         (["frob"], "unionbot：错误：命令：没有「frob」这一项，可选：'serve', 'chat', 'members', 'db', "
-                   "'proposals', 'holidays', 'events', 'outbox', 'broadcast', 'scheduler'"),
+                   "'proposals', 'holidays', 'events', 'outbox', 'broadcast', 'scheduler', 'funds'"),
+        (["funds", "export", "2026Q4"], "unionbot funds export：错误：缺少必需的参数：--out"),
     ],
 )
 def test_a_bad_command_line_is_one_chinese_line_and_exit_code_2(
