@@ -295,6 +295,23 @@ class SchedulerSettings(Section):
         return sorted(value, reverse=True)
 
 
+class IdeaSettings(Section):
+    """金点子 (``[ideas]``)."""
+
+    max_supports: int = Field(default=0, ge=0, le=1000)  # per member and round; 0 = no cap
+    rounds_only: bool = False  # true: ideas only during a 点子征集
+    min_chars: int = Field(default=8, ge=1, le=100)
+    max_chars: int = Field(default=1000, ge=50, le=5000)
+    title_max_chars: int = Field(default=30, ge=8, le=60)
+    page_size: int = Field(default=10, ge=1, le=50)
+    key_file: str = Field(default="data/ideas.key", min_length=1)
+    reminder_days: int = Field(default=3, ge=0, le=30)  # 0 = no reminder before a round closes
+    reminder_time: str = "09:00"
+    export_link_minutes: int = Field(default=60, ge=1, le=7 * 1440)
+
+    reminder_time_ok = field_validator("reminder_time")(_clock)
+
+
 # Festival keys of [holidays."<key>"], as in models.calendar.festivals.KEYS (a test keeps them equal).
 HOLIDAY_KEYS = (
     "元旦", "除夕", "春节", "元宵", "三八", "清明", "五一",
@@ -437,6 +454,7 @@ class Settings(BaseSettings):
     qq_official: QqOfficialSettings = QqOfficialSettings()
     proposals: ProposalSettings = ProposalSettings()
     events: EventSettings = EventSettings()
+    ideas: IdeaSettings = IdeaSettings()
     dialog: DialogSettings = DialogSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     holidays: HolidaysSettings = HolidaysSettings()

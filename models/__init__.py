@@ -7,6 +7,7 @@ from models.audit import AuditLog
 from models.dialog_state import DialogState
 from models.events.links import DownloadLink
 from models.events.tables import Event, Signup
+from models.ideas.tables import Idea, IdeaCounter, IdeaRound, IdeaSupport
 from models.inbound import InboundRecord
 from models.org import Account, Branch, Chat, Member, MemberChild, MemberRole, Role
 from models.outbox import OutboxMessage
@@ -29,6 +30,10 @@ __all__ = [
     "DialogState",
     "DownloadLink",
     "Event",
+    "Idea",
+    "IdeaCounter",
+    "IdeaRound",
+    "IdeaSupport",
     "InboundRecord",
     "Member",
     "MemberChild",
