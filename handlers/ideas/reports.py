@@ -77,8 +77,6 @@ async def stats_command(ctx: Context, args: str) -> str:
 
 
 async def export_command(ctx: Context, args: str) -> Reply:
-    if not args.strip():
-        raise UserError(say(T, "export_usage", year=this_year(ctx)))
     _where, label, found = await _scope(ctx, args)
     kind, subject = (IDEA_ROUND, found.id or 0) if found else (IDEA_YEAR, int(label.removesuffix("年")))
     minutes = ctx.settings.ideas.export_link_minutes

@@ -53,10 +53,13 @@ async def test_a_group_takes_named_ideas_and_refuses_anonymous_ones(pipeline: Pi
     assert "请把点子的内容写在后面" in await in_group(pipeline, "ls", "点子")
 
 
+SHORT = "至少写 8 个字，把想法说清楚，例如：点子 食堂增加夜宵窗口，方便加班的老师"
+
+
 @pytest.mark.parametrize(("text", "expected"), [
-    ("点子 好主意", "点子太短了（3 字），至少写 8 个字，把想法说清楚，例如：点子 食堂增加夜宵窗口，方便加班的老师"),
+    ("点子 好主意", f"点子太短了（3 字），{SHORT}"),
     ("点子 " + "长" * 1001, "点子太长了（1001 字），最多 1000 字，请精简后再发。"),
-    ("匿名点子 好", "点子太短了（1 字），至少写 8 个字，把想法说清楚，例如：点子 食堂增加夜宵窗口，方便加班的老师"),
+    ("匿名点子 好", f"点子太短了（1 字），{SHORT}"),
     ("支持 D9", "没有找到点子 D9，请核对编号。发送「点子榜」可以查看点子和编号。"),
     ("支持 X9", "「X9」不是有效的点子编号。编号是 D 加数字，例如：支持 D31"),
     ("支持", "「支持」后面还要写上内容，用法：支持 <编号>，例如：支持 D31"),
@@ -128,7 +131,8 @@ async def test_board_ranks_by_support_ties_earlier_first_and_pages(db: Database,
         "2. D1《第一条点子内容写得足够长》0 人支持",
     ]
     assert "下一页：点子榜 2" in board
-    assert (await say(pipeline, "ww", "点子榜 2")).splitlines()[1] == "3. D2《第二条点子内容写得足够长》0 人支持"
+    second = await say(pipeline, "ww", "点子榜 2")
+    assert second.splitlines()[1] == "3. D2《第二条点子内容写得足够长》0 人支持"
     assert await say(pipeline, "ww", "点子榜 5") == "点子榜只有 2 页，没有第 5 页。例如：点子榜 2"
 
 
