@@ -26,6 +26,7 @@ from pathlib import Path
 
 KEY_BYTES = 32
 _KEYS: dict[Path, bytes] = {}
+_BY_NAME: dict[str, bytes] = {}  # the same keys by the path as configured
 
 
 class KeyFileError(RuntimeError):
@@ -61,12 +62,16 @@ def _create(path: Path) -> None:
 
 def load_key(path: str | Path) -> bytes:
     """The key in ``path``, created on first use; read once per process."""
+    known = _BY_NAME.get(str(path))
+    if known is not None:
+        return known
     resolved = Path(path).resolve()
     key = _KEYS.get(resolved)
     if key is None:
         if not resolved.exists():
             _create(resolved)
         key = _KEYS[resolved] = _read(resolved)
+    _BY_NAME[str(path)] = key
     return key
 
 
