@@ -140,3 +140,16 @@ async def test_a_different_key_cannot_find_the_submitter(
     assert (await say(other, "zs", "我的点子")).startswith("你还没有提交过金点子。")
     assert (await say(pipeline, "zs", "我的点子")).startswith("你提交的金点子（共 1 条）")
     assert (tmp_path / "ideas.key").stat().st_mode & 0o777 == 0o600
+
+
+async def test_one_member_supporting_many_at_once_stays_within_the_cap(db: Database, tmp_path: Path) -> None:
+    pipeline = make_pipeline(db, idea_settings(tmp_path, max_supports=2))
+    await cast(db)
+    for i in range(6):
+        await say(pipeline, "zs", f"点子 第{i}条建议，内容写得足够长")
+    replies = await asyncio.gather(*(say(pipeline, "ls", f"支持 D{i}") for i in range(1, 7)))
+    assert sum(text.startswith("已支持") for text in replies) == 2, replies
+    assert sum(text.startswith("本轮你已经支持了 2 条点子") for text in replies) == 4
+    async with db.read() as session:
+        assert await session.scalar(select(func.sum(Idea.support_count))) == 2
+        assert await session.scalar(select(func.count()).select_from(IdeaSupport)) == 2
