@@ -8,6 +8,7 @@ row itself is the record.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import dialogs
@@ -15,7 +16,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Reply
 from bot.render import say
-from handlers.ideas.common import T, close_day, keys, limits, member_id, this_year
+from handlers.ideas.common import T, close_day, keys, limits, member_id, refusal, this_year
 from handlers.proposals.common import chinese_punctuation
 from models.ideas import rounds
 from models.ideas.submit import Author, read_text, submit
@@ -76,12 +77,12 @@ def _answer(text: str) -> str:
     return value
 
 
-def _finisher(anonymous: bool) -> Any:
+def _finisher(anonymous: bool) -> Callable[[Context, dict[str, Any]], Awaitable[str]]:
     async def finish(ctx: Context, values: dict[str, Any]) -> str:
         try:
             return await file_idea(ctx, str(values["content"]), anonymous=anonymous)
         except Refused as exc:
-            raise UserError(say(T, exc.code, **exc.values)) from None
+            raise refusal(ctx, exc) from None
 
     return finish
 

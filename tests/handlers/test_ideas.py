@@ -156,3 +156,11 @@ async def test_idea_view_and_my_ideas(pipeline: Pipeline, db: Database) -> None:
         "D1《食堂增加夜宵窗口》0 人支持，待评选",
     ]
     assert (await say(pipeline, "ls", "我的点子")).startswith("你还没有提交过金点子。")
+
+
+async def test_a_refused_answer_in_the_dialog_stores_nothing(pipeline: Pipeline, db: Database) -> None:
+    await cast(db)
+    assert "请发送你的金点子内容" in await say(pipeline, "zs", "点子")
+    before = await counts(db)
+    assert (await say(pipeline, "zs", "好主意")).startswith("点子太短了（3 字）")
+    assert await counts(db) == before

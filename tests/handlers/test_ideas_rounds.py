@@ -167,6 +167,13 @@ async def test_export_of_a_round_opens_and_hides_anonymous_submitters(
     assert "李四" not in repr(rows)
     assert (await say(pipeline, "of", "导出点子")).startswith("「导出点子」后面还要写上内容")
     assert timedelta(0) < link.expires_at - link.created_at <= timedelta(minutes=60)
+    await say(pipeline, "ww", "点子 图书馆周末延长开放时间到晚上")
+    await say(pipeline, "flo", f"导出点子 {YEAR}")
+    async with db.read() as session:
+        branch_link = await session.scalar(select(DownloadLink).where(DownloadLink.kind == "idea_year"))
+    assert branch_link is not None
+    only_fl = await _build(Request(), branch_link)  # type: ignore[arg-type]
+    assert only_fl is not None and only_fl.rows == 1
 
 
 async def test_representative_turns_an_idea_into_a_proposal_draft(pipeline: Pipeline, db: Database) -> None:
