@@ -1,7 +1,8 @@
 """Looking at ideas and supporting them: 点子 <编号>, 点子榜 [页], 我的点子, 支持, 取消支持.
 
 Every view shows an anonymous idea's submitter as 匿名 — to officers too. Only the
-submitter is told it is theirs (我的点子, and 「你提出的」 on the idea itself).
+submitter is told it is theirs (我的点子, and 「你提出的」 on the idea itself), and only in
+private chat: in a group those answers would tell everyone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from bot.render import say
 from handlers.ideas.common import T, author_label, close_day, keys, member_id, take_number, this_year
 from models.ideas import queries, rounds
 from models.ideas.support import is_own, load, support, withdraw_support
-from models.ideas.tables import Status
+from models.ideas.tables import Idea, Status
 
 MINE_LIMIT = 30
 
@@ -25,7 +26,7 @@ async def show_idea(ctx: Context, args: str) -> str:
     name = await queries.named_author(ctx.session, idea)
     return say(
         T, "idea_detail", idea=idea, status=Status(idea.status).label,
-        author=author_label(idea, name), own=is_own(idea, me, keys(ctx)),
+        author=author_label(idea, name), own=not ctx.is_group and is_own(idea, me, keys(ctx)),
         branch=None if idea.anonymous else await queries.branch_name(ctx.session, idea.branch_id),
         round=found_round.name if found_round else None,
         submitted=idea.submitted_at.astimezone(ctx.tz).strftime("%Y-%m-%d"),
@@ -59,13 +60,23 @@ async def board_command(ctx: Context, args: str) -> str:
 
 
 async def mine_command(ctx: Context, args: str) -> str:
-    lines, total = await queries.mine(ctx.session, member_id(ctx), keys(ctx), MINE_LIMIT)
-    return say(T, "mine", lines=lines, total=total, labels={s.value: s.label for s in Status})
+    lines, total = await queries.mine(ctx.session, member_id(ctx), keys(ctx), MINE_LIMIT,
+                                      anonymous=not ctx.is_group)
+    return say(T, "mine", lines=lines, total=total, labels={s.value: s.label for s in Status},
+               in_group=ctx.is_group)
+
+
+def _not_in_group(ctx: Context, idea: Idea, command: str) -> None:
+    """Supports of an anonymous idea are given privately: in a group, the submitter's
+    answer (you cannot support your own idea) would tell everyone who filed it."""
+    if ctx.is_group and idea.anonymous:
+        raise UserError(say(T, "anonymous_support_in_group", number=idea.number, command=command))
 
 
 async def support_command(ctx: Context, args: str) -> str:
     number, _rest = take_number(args, "支持 D31")
     idea = await load(ctx.session, number)
+    _not_in_group(ctx, idea, "支持")
     done = await support(
         ctx.session, idea=idea, member_id=member_id(ctx), now=ctx.now, year=this_year(ctx),
         cap=ctx.settings.ideas.max_supports, keys=keys(ctx),
@@ -77,6 +88,7 @@ async def support_command(ctx: Context, args: str) -> str:
 async def unsupport_command(ctx: Context, args: str) -> str:
     number, _rest = take_number(args, "取消支持 D31")
     idea = await load(ctx.session, number)
+    _not_in_group(ctx, idea, "取消支持")
     count = await withdraw_support(
         ctx.session, idea=idea, member_id=member_id(ctx), now=ctx.now, year=this_year(ctx)
     )

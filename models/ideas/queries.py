@@ -58,8 +58,11 @@ def own_clause(member_id: int, keys: Pseudonyms) -> ColumnElement[bool]:
     return (col(Idea.member_id) == member_id) | (col(Idea.author_tag) == keys.author(member_id))
 
 
-async def mine(session: AsyncSession, member_id: int, keys: Pseudonyms, limit: int) -> tuple[list[Line], int]:
-    where = own_clause(member_id, keys)
+async def mine(
+    session: AsyncSession, member_id: int, keys: Pseudonyms, limit: int, *, anonymous: bool = True
+) -> tuple[list[Line], int]:
+    """The member's ideas, newest first (without the anonymous ones unless ``anonymous``)."""
+    where = own_clause(member_id, keys) if anonymous else col(Idea.member_id) == member_id
     total = int(await session.scalar(select(func.count()).select_from(Idea).where(where)) or 0)
     rows = (await session.execute(
         select(*_LINE).where(where).order_by(col(Idea.seq).desc()).limit(limit)

@@ -153,3 +153,20 @@ async def test_one_member_supporting_many_at_once_stays_within_the_cap(db: Datab
     async with db.read() as session:
         assert await session.scalar(select(func.sum(Idea.support_count))) == 2
         assert await session.scalar(select(func.count()).select_from(IdeaSupport)) == 2
+
+
+async def test_nothing_in_a_group_tells_who_filed_an_anonymous_idea(pipeline: Pipeline, db: Database) -> None:
+    await cast(db)
+    await say(pipeline, "zs", "点子 食堂增加夜宵窗口，方便加班老师")
+    await say(pipeline, "zs", "匿名点子 教学楼厕所太少，课间总是排长队")
+    asked = ("点子 D2", "支持 D2", "取消支持 D2", "我的点子")
+    author_sees = [await in_group(pipeline, "zs", text) for text in asked]
+    other_sees = [await in_group(pipeline, "ls", text) for text in asked[:3]]
+    assert author_sees[:3] == other_sees
+    assert other_sees[1] == "D2 是匿名点子，请私聊机器人发送「支持 D2」。"
+    assert author_sees[3].splitlines() == [
+        "你提交的金点子（共 1 条）：", "D1《食堂增加夜宵窗口，方便加班老师》0 人支持，待评选",
+        "（群里只列实名提交的点子。）"]
+    assert "你提出的" not in author_sees[0]
+    assert (await idea(db, "D2")).support_count == 0
+    assert (await say(pipeline, "ls", "支持 D2")).startswith("已支持 D2")
