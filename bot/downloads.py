@@ -10,14 +10,19 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.appkeys import CLOCK, DB, SETTINGS
 from bot.render import say
 from models.events.export import ExportFile, export_roster
 from models.events.links import EVENT_ROSTER, TOKEN_SHAPE, DownloadLink, find_link
 from models.events.tables import Event
+from models.ideas.export import IDEA_ROUND, IDEA_YEAR, export_ideas
+from models.org import Member
+from models.scope import reach_of
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +42,20 @@ async def _build(request: web.Request, link: DownloadLink) -> ExportFile | None:
             if event is None:
                 return None
             return await export_roster(session, event, tz=settings.union.tz, fmt=link.fmt)
+        if link.kind in (IDEA_ROUND, IDEA_YEAR):
+            return await _ideas(session, link, settings.union.tz)
     logger.warning("download link %s of unknown kind %r", link.id, link.kind)
     return None
+
+
+async def _ideas(session: AsyncSession, link: DownloadLink, tz: ZoneInfo) -> ExportFile | None:
+    """The ideas export, limited to the branches the officer who asked for it manages."""
+    officer = await session.get(Member, link.created_by) if link.created_by is not None else None
+    if officer is None:
+        return None
+    reach = await reach_of(session, officer.branch_id)
+    branches = None if reach.union_wide else reach.branches
+    return await export_ideas(session, kind=link.kind, subject=link.subject_id, branches=branches, tz=tz)
 
 
 async def download(request: web.Request) -> web.Response:

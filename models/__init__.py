@@ -18,6 +18,7 @@ from models.funds.tables import (
     FundRelief,
     FundStatement,
 )
+from models.ideas.tables import Idea, IdeaCounter, IdeaRound, IdeaSupport
 from models.inbound import InboundRecord
 from models.org import Account, Branch, Chat, Member, MemberChild, MemberRole, Role
 from models.outbox import OutboxMessage
@@ -49,6 +50,10 @@ __all__ = [
     "FundLedger",
     "FundRelief",
     "FundStatement",
+    "Idea",
+    "IdeaCounter",
+    "IdeaRound",
+    "IdeaSupport",
     "InboundRecord",
     "Member",
     "MemberChild",

@@ -10,11 +10,13 @@ from scheduler.birthdays import Birthdays
 from scheduler.event_reminders import EventReminders
 from scheduler.funds_drafts import FundDrafts
 from scheduler.holiday_notices import HolidayNotices
+from scheduler.idea_rounds import IdeaRoundClosed, IdeaRoundReminders
 from scheduler.occasions import Source
 from scheduler.proposal_reminders import OverdueDigest, ProposalDeadlines
 
 SOURCES: tuple[Source, ...] = (
     HolidayNotices(), Birthdays(), EventReminders(), ProposalDeadlines(), OverdueDigest(), FundDrafts(),
+    IdeaRoundReminders(), IdeaRoundClosed(),
 )
 
 

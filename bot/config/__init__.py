@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.config.capabilities import EventSettings, ProposalSettings
+from bot.config.capabilities import EventSettings, IdeaSettings, ProposalSettings
 from bot.config.channels import (
     QQ_API_BASE,
     QQ_SANDBOX_API_BASE,
@@ -43,6 +43,7 @@ DEFAULT_CONFIG_PATH = Path("config.toml")
 __all__ = [
     "DEFAULT_CONFIG_PATH", "HOLIDAY_KEYS", "QQ_API_BASE", "QQ_SANDBOX_API_BASE",
     "DatabaseSettings", "DialogSettings", "EventSettings", "HolidaySettings", "HolidaysSettings",
+    "IdeaSettings",
     "OnebotSettings", "OutboxSettings", "ProposalSettings", "QqOfficialSettings",
     "SchedulerSettings", "SecuritySettings", "ServerSettings", "Settings", "UnionSettings",
     "WechatMpSettings", "WecomSettings", "load_settings", "parse_rate",
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
     qq_official: QqOfficialSettings = QqOfficialSettings()
     proposals: ProposalSettings = ProposalSettings()
     events: EventSettings = EventSettings()
+    ideas: IdeaSettings = IdeaSettings()
     dialog: DialogSettings = DialogSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     holidays: HolidaysSettings = HolidaysSettings()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from bot.config.sections import Section
+from bot.config.sections import Section, clock
 
 
 class ProposalSettings(Section):
@@ -56,3 +56,20 @@ class EventSettings(Section):
     note_max_chars: int = Field(default=100, ge=10, le=200)
     export_link_minutes: int = Field(default=60, ge=1, le=7 * 1440)
     roster_max_lines: int = Field(default=200, ge=10, le=5000)
+
+
+class IdeaSettings(Section):
+    """金点子 (``[ideas]``)."""
+
+    max_supports: int = Field(default=0, ge=0, le=1000)  # per member and round; 0 = no cap
+    rounds_only: bool = False  # true: ideas only during a 点子征集
+    min_chars: int = Field(default=8, ge=1, le=100)
+    max_chars: int = Field(default=1000, ge=50, le=5000)
+    title_max_chars: int = Field(default=30, ge=8, le=60)
+    page_size: int = Field(default=10, ge=1, le=50)
+    key_file: str = Field(default="data/ideas.key", min_length=1)
+    reminder_days: int = Field(default=3, ge=0, le=30)  # 0 = no reminder before a round closes
+    reminder_time: str = "09:00"
+    export_link_minutes: int = Field(default=60, ge=1, le=7 * 1440)
+
+    reminder_time_ok = field_validator("reminder_time")(clock)

@@ -168,7 +168,6 @@ async def test_a_missing_argument_gets_the_usage(
 
 
 @pytest.mark.parametrize(("words", "expected"), [
-    ("金点子", "「金点子」：金点子功能在这个版本里还没有开放"),
     ("公告", "「公告」：公告公示功能在这个版本里还没有开放"),
     ("公示", "「公示」：公告公示功能在这个版本里还没有开放"),
     ("join A2", "没看懂「join A2」。你是不是想：\n· 报名 <编号> [+家属人数] [备注]"),
