@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bot.config_errors import describe, toml_problem
 from bot.errors import ConfigError
+from bot.notices_config import NoticeSettings
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 
@@ -441,6 +442,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     holidays: HolidaysSettings = HolidaysSettings()
     outbox: OutboxSettings = OutboxSettings()
+    notices: NoticeSettings = NoticeSettings()
 
     @classmethod
     def settings_customise_sources(

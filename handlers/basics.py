@@ -38,7 +38,7 @@ GUESSED_WORDS = {  # words people try for a command
 PLANNED_WORDS = {  # capabilities this version does not have yet (DESIGN §9–§11)
     "funds": ("经费", "经费公示", "记账", "冲销", "拨付", "账目", "收支"),
     "ideas": ("金点子", "点子", "匿名点子", "点子榜", "我的点子", "点子征集", "评选", "点子统计"),
-    "notices": ("公告", "公示", "撤回公告", "撤回公示", "异议", "答复异议", "公开栏"),
+    "notices": ("公开栏",),
 }
 TOPIC_ORDER = ("basics", "proposals", "events", "funds", "ideas", "notices", "calendar")
 

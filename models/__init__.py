@@ -8,6 +8,7 @@ from models.dialog_state import DialogState
 from models.events.links import DownloadLink
 from models.events.tables import Event, Signup
 from models.inbound import InboundRecord
+from models.notices.tables import Notice, NoticeCounter, NoticeObjection
 from models.org import Account, Branch, Chat, Member, MemberChild, MemberRole, Role
 from models.outbox import OutboxMessage
 from models.proposals.tables import (
@@ -33,6 +34,9 @@ __all__ = [
     "Member",
     "MemberChild",
     "MemberRole",
+    "Notice",
+    "NoticeCounter",
+    "NoticeObjection",
     "OutboxMessage",
     "Proposal",
     "ProposalAssignment",

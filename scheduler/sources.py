@@ -9,11 +9,14 @@ from __future__ import annotations
 from scheduler.birthdays import Birthdays
 from scheduler.event_reminders import EventReminders
 from scheduler.holiday_notices import HolidayNotices
+from scheduler.notices import NoticeExpiries, NoticePublications
 from scheduler.occasions import Source
 from scheduler.proposal_reminders import OverdueDigest, ProposalDeadlines
+from scheduler.recurring_disclosures import RecurringDisclosures
 
 SOURCES: tuple[Source, ...] = (
     HolidayNotices(), Birthdays(), EventReminders(), ProposalDeadlines(), OverdueDigest(),
+    NoticePublications(), NoticeExpiries(), RecurringDisclosures(),
 )
 
 
