@@ -101,7 +101,7 @@ def read_term(ctx: Context, term: str | None, published: datetime) -> Term:
         days = parse_count(working.group("n"), minimum=1, maximum=MAX_WORKING_DAYS)
         return _working(ctx, start, days)
     try:
-        day = parse_day(term, now=published, tz=ctx.tz)
+        day = parse_day(term, now=published, tz=ctx.tz, allow_past=True)
     except UserError:
         raise UserError(say(T, "bad_term", text=term[:20], default=settings.objection_days)) from None
     return _checked(ctx, start, Term(datetime.combine(day, end_time(ctx), ctx.tz), None))
