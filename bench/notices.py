@@ -5,7 +5,8 @@
 Seeds 1,000 QQ groups, a 校工会 officer and 5,000 notices (公告 and 公示 of several branches),
 then measures, each through ``Pipeline.handle`` as a person sends it:
   * 公告 <内容>        (the officer; one copy queued per group)         target < 1 s
-      baseline, same run: 广播 <内容> to the same 1,000 groups (the existing broadcast)
+      baselines, same run: 广播 <内容> to the same 1,000 groups, and 1,000 messages queued
+      one statement each in one transaction (how a broadcast was queued before ``enqueue_many``)
   * 公示               (a member's first page of the list)             target < 50 ms
   * 公示 2             (the second page)                               target < 50 ms
       baseline, same run: 我 (a read-only command of one row)
@@ -24,8 +25,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 
 from bot.config import load_settings
-from bot.messages import Incoming
+from bot.messages import Incoming, Reply
 from bot.metrics import Metrics
+from bot.outbox.queue import Target, enqueue
 from bot.pipeline import Pipeline
 from handlers import build_registry
 from models.db import Database
@@ -131,7 +133,14 @@ async def main() -> None:
         async def announce(i: int) -> None:
             assert "已安排发送到" in await send("qq1", f"公告 第{i}次全校公告", f"g{i}")
 
+        async def one_by_one(i: int) -> None:
+            async with db.write() as session:
+                for g in range(args.groups):
+                    await enqueue(session, settings=settings, key=f"one:{i}:{g}",
+                                  target=Target("onebot", "group", str(100000 + g)), reply=Reply("通知"))
+
         runs = max(3, args.runs // 4)
+        await timed(f"baseline: {args.groups} enqueue() one by one", runs, one_by_one, None)
         base = await timed(f"baseline: 广播 to {args.groups} groups", runs, broadcast, None)
         await timed(f"公告 to {args.groups} groups", runs, announce, 1000, base)
         me = await timed("baseline: 我", args.runs, lambda i: send("qq2", "我", f"m{i}"), None)
