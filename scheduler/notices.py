@@ -7,7 +7,8 @@ only the run that made the change queues its copies, under the same outbox keys 
 notice published at once: two replicas at the same minute, or a restart in between, send
 each group one copy. A notice withdrawn in time is no longer scheduled and is never sent.
 
-Expiry: when a 公示期 ends, the officers of the publishing branch are told privately how
+Both are caught up at the next run after a downtime, however long, so neither is ever
+listed as missed. Expiry: when a 公示期 ends, the officers of the publishing branch are told privately how
 many objections came and which are unanswered; the claim (``expired_at``) makes it once.
 
 Keys: ``broadcast:<notice key>:chat:<chat id>`` (as ``bot.publication``) and
@@ -53,7 +54,10 @@ class NoticePublications:
     name = PUBLISH_SOURCE
 
     async def occasions(self, world: World, start: datetime, end: datetime) -> list[Occasion]:
-        # overdue ones too: a notice still scheduled after a downtime goes out at the next run
+        # overdue ones too: a notice still scheduled after a downtime goes out at the next run,
+        # so none is ever missed (a window ending in the past asks for missed ones)
+        if end < world.now:
+            return []
         return [
             _occasion(PUBLISH_SOURCE, "publish", notice, notice.publish_at,
                       say(T, "publish_title", notice=notice))
@@ -92,6 +96,8 @@ class NoticeExpiries:
     name = EXPIRY_SOURCE
 
     async def occasions(self, world: World, start: datetime, end: datetime) -> list[Occasion]:
+        if end < world.now:  # as publications: caught up at the next run, never missed
+            return []
         found = []
         for notice in await queries.ending(world.session, end):
             assert notice.ends_at is not None

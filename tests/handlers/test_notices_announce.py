@@ -14,7 +14,7 @@ from models.db import Database
 from models.outbox import OutboxMessage
 from scheduler.jobs import run_due
 from scheduler.occasions import World
-from scheduler.planner import plan
+from scheduler.planner import missed, plan
 from tests.handlers.notices_helpers import NOW, make_union, replica, utc
 
 
@@ -135,3 +135,16 @@ async def test_withdrawing_a_published_notice_recalls_what_waits_and_tells_who_h
     assert [r.status for r in rows[:3]] == ["recalled", "sent", "recalled"]
     assert {json.loads(r.payload)["text"] for r in rows[3:]} == {
         "【撤回】公告 G1已撤回，请以工会后续通知为准。"}
+
+
+async def test_a_notice_due_during_a_long_downtime_is_published_at_the_next_run_not_missed(
+    db: Database, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    union = await make_union(db, monkeypatch)
+    await union.say("公告 周一全校教职工大会 发布 12月7日 9:00", "9001")
+    later = utc("2026-12-09T01:00")  # two days late, far beyond the grace window
+    async with db.read() as session:
+        assert await missed(World(session, union.settings, later), 7) == []
+    [outcome] = await run_due(db, union.settings, later)
+    assert (outcome.occasion.key, outcome.queued) == ("notice:G1:publish", 3)
+    assert (await union.notice("G1")).published_at == later
