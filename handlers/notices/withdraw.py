@@ -10,7 +10,7 @@ from bot.registry import Handler
 from bot.render import say
 from bot.scope import require_reach
 from handlers.notices.common import PREFIX_OF, WORDS, T, find, groups_text
-from models.notices.publish import withdraw
+from models.notices.publish import lock, withdraw
 from models.notices.tables import Kind, State
 
 
@@ -23,8 +23,8 @@ def withdraw_command(kind: Kind) -> Handler:
             raise UserError(say(T, "withdraw_usage", word=word, prefix=PREFIX_OF[kind]))
         notice = await find(ctx, kind, text.split()[0], anywhere=True)
         await require_reach(ctx, notice.branch_id, what=f"{word} {notice.number}")
-        before = notice.state
         assert notice.id is not None and ctx.member is not None
+        before = (await lock(ctx.session, notice.id)).state
         if not await withdraw(ctx.session, notice.id, ctx.member.id, ctx.now):
             raise UserError(say(T, "already_withdrawn", word=word, number=notice.number))
         await ctx.session.refresh(notice)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.base import execute_core, table_of
 from models.notices.numbers import next_number
@@ -85,3 +86,14 @@ async def claim_expiry(session: AsyncSession, notice_id: int, now: datetime) -> 
     """Record that a 公示 past its end was handled; False when it was already (or is not due)."""
     result = await execute_core(session, _EXPIRE, {"notice_id": notice_id, "now": now})
     return bool(result.rowcount)
+
+
+async def lock(session: AsyncSession, notice_id: int) -> Notice:
+    """The notice as it is now, its row locked until the transaction ends (PostgreSQL; SQLite
+    writers hold the database), so a decision on its state is not undone by a concurrent run."""
+    found = await session.scalar(
+        select(Notice).where(col(Notice.id) == notice_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert found is not None
+    return found

@@ -148,3 +148,25 @@ async def test_a_notice_due_during_a_long_downtime_is_published_at_the_next_run_
     [outcome] = await run_due(db, union.settings, later)
     assert (outcome.occasion.key, outcome.queued) == ("notice:G1:publish", 3)
     assert (await union.notice("G1")).published_at == later
+
+
+async def test_a_withdrawal_racing_the_scheduler_says_what_really_happened(
+    db: Database, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    union = await make_union(db, monkeypatch)
+    await union.say("公告 周一全校教职工大会 发布 12月7日 9:00", "9001")
+    due = utc("2026-12-07T01:00")
+    union.clock[0] = due
+    other = await replica(db)
+    try:
+        _, reply = await asyncio.gather(run_due(other, union.settings, due), union.say("撤回公告 G1", "9001"))
+    finally:
+        await other.dispose()
+    if reply == "公告 G1 已撤回，不会再发布。":
+        assert await union.outbox() == []
+    else:
+        assert reply.startswith("公告 G1 已撤回。还没发出的 3 条已取消发送。")
+        async with db.read() as session:
+            statuses = set(await session.scalars(select(OutboxMessage.status)))
+        assert statuses == {"recalled"}
+    assert (await union.notice("G1")).state == "withdrawn"
