@@ -50,6 +50,7 @@ async def test_a_year_without_a_known_arrangement_counts_monday_to_friday_and_sa
     assert lines[0] == "已发布公示 S1（院务），公示期至 3月8日（周四）18:00（3个工作日）。"
     assert lines[1] == "2035年的放假安排尚未收录，这段时间的工作日按周一至周五计算，请核对。"
     assert (await union.notice("S1")).estimated is True
+    assert "（发布时放假安排尚未收录，公示期按周一至周五计算。）" in await union.say("公示 S1", "9003")
 
 
 async def test_a_date_a_default_and_refusals_that_store_nothing(
