@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.messages import Reply
-from bot.outbox.queue import CHANNEL_LABELS, chat_target, enqueue, unreachable_reason
+from bot.outbox.queue import CHANNEL_LABELS, Target, chat_target, enqueue_many, unreachable_reason
 from models.chats import group_chats_of, sync_robots
 from models.org import Chat
 
@@ -48,15 +48,16 @@ async def queue_broadcast(
     await sync_robots(session, settings.wecom.robots if settings.wecom.enabled else ())
     result = BroadcastResult()
     reply = Reply(text)
+    reachable: list[tuple[Chat, str, Target]] = []
     for chat in await group_chats_of(session, branch_id):
         target = chat_target(chat)
         reason = unreachable_reason(settings, target.channel, target.kind)
         if reason is not None:
             result.unreachable.append((chat, reason))
-            continue
-        fresh = await enqueue(
-            session, settings=settings, key=f"broadcast:{key}:chat:{chat.id}", target=target,
-            reply=reply,
-        )
-        (result.queued if fresh else result.already).append(chat)
+        else:
+            reachable.append((chat, f"broadcast:{key}:chat:{chat.id}", target))
+    fresh = await enqueue_many(session, settings=settings, messages=[
+        (chat_key, target, reply) for _, chat_key, target in reachable])
+    for chat, chat_key, _ in reachable:
+        (result.queued if chat_key in fresh else result.already).append(chat)
     return result

@@ -36,8 +36,8 @@ GUESSED_WORDS = {  # words people try for a command
     "取消报名": ("不去了", "退出活动"),
     "节日": ("慰问", "节日慰问", "放假"),
 }
-PLANNED_WORDS = {  # capabilities this version does not have yet (DESIGN §10)
-    "notices": ("公告", "公示", "撤回公告", "撤回公示", "异议", "答复异议", "公开栏"),
+PLANNED_WORDS = {  # capabilities this version does not have yet (DESIGN §12)
+    "notices": ("公开栏",),
 }
 TOPIC_ORDER = ("basics", "proposals", "events", "funds", "ideas", "notices", "calendar")
 

@@ -20,6 +20,7 @@ from models.funds.tables import (
 )
 from models.ideas.tables import Idea, IdeaCounter, IdeaRound, IdeaSupport
 from models.inbound import InboundRecord
+from models.notices.tables import Notice, NoticeCounter, NoticeObjection
 from models.org import Account, Branch, Chat, Member, MemberChild, MemberRole, Role
 from models.outbox import OutboxMessage
 from models.proposals.tables import (
@@ -58,6 +59,9 @@ __all__ = [
     "Member",
     "MemberChild",
     "MemberRole",
+    "Notice",
+    "NoticeCounter",
+    "NoticeObjection",
     "OutboxMessage",
     "Proposal",
     "ProposalAssignment",

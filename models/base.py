@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -90,14 +90,16 @@ def table_of(model: type[SQLModel]) -> Table:
 
 
 async def execute_core(
-    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
+    session: AsyncSession, statement: Executable,
+    params: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
 ) -> CursorResult[Any]:
     """Run a Core statement on the session's connection, skipping the ORM's bulk paths
-    (which compile INSERT/UPDATE statements anew on every call)."""
+    (which compile INSERT/UPDATE statements anew on every call); a list of parameter sets
+    runs it once for each (``executemany``)."""
     return await session.run_sync(_execute_core, statement, params)
 
 
 def _execute_core(
-    session: Session, statement: Executable, params: dict[str, Any] | None
+    session: Session, statement: Executable, params: dict[str, Any] | Sequence[dict[str, Any]] | None
 ) -> CursorResult[Any]:
     return session.connection().execute(statement, params)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.outbox.queue import Unreachable, enqueue
 from models.db import Database
-from scheduler.occasions import Delivery, Occasion, Source, World
+from scheduler.occasions import Claiming, Delivery, Occasion, Source, World
 from scheduler.planner import Planned, missed
 from scheduler.sources import SOURCES, source_named
 
@@ -107,6 +107,8 @@ async def run_occasion(
     try:
         async with db.write() as session:
             world = World(session, settings, at)
+            if isinstance(source, Claiming) and not await source.claim(world, occasion):
+                return outcome  # another run (a replica, an earlier tick) has done it
             for delivery in await source.deliveries(world, occasion):
                 if delivery.target is None:
                     outcome.unreachable.append(delivery)

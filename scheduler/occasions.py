@@ -13,6 +13,10 @@ A *source* is a small module that knows one kind of occasion. It answers two que
     the messages of one occasion, one per recipient, in a stable order (sorted by
     recipient id), so that two runners insert the same keys in the same order.
 
+A source whose occasion changes state (a scheduled notice becoming published) also has
+``claim(world, occasion)``: the run calls it first, in the same transaction, and queues
+the deliveries only when it returns True, so of two runs at once exactly one does the work.
+
 Sources are listed in :mod:`scheduler.sources`.
 """
 
@@ -21,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,4 +96,13 @@ class Source(Protocol):
 
     async def deliveries(self, world: World, occasion: Occasion) -> list[Delivery]:
         """The messages of ``occasion``, in a stable order."""
+        ...
+
+
+@runtime_checkable
+class Claiming(Protocol):
+    """A source whose occasions are claimed before they run (see the module docstring)."""
+
+    async def claim(self, world: World, occasion: Occasion) -> bool:
+        """Take the occasion for this run; False when another run has taken it."""
         ...

@@ -11,12 +11,14 @@ from scheduler.event_reminders import EventReminders
 from scheduler.funds_drafts import FundDrafts
 from scheduler.holiday_notices import HolidayNotices
 from scheduler.idea_rounds import IdeaRoundClosed, IdeaRoundReminders
+from scheduler.notices import NoticeExpiries, NoticePublications
 from scheduler.occasions import Source
 from scheduler.proposal_reminders import OverdueDigest, ProposalDeadlines
+from scheduler.recurring_disclosures import RecurringDisclosures
 
 SOURCES: tuple[Source, ...] = (
     HolidayNotices(), Birthdays(), EventReminders(), ProposalDeadlines(), OverdueDigest(), FundDrafts(),
-    IdeaRoundReminders(), IdeaRoundClosed(),
+    IdeaRoundReminders(), IdeaRoundClosed(), NoticePublications(), NoticeExpiries(), RecurringDisclosures(),
 )
 
 

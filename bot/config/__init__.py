@@ -25,6 +25,7 @@ from bot.config.channels import (
 )
 from bot.config.errors import describe, toml_problem
 from bot.config.funds import FundsSettings
+from bot.config.notices import NoticeSettings
 from bot.config.schedule import HOLIDAY_KEYS, HolidaySettings, HolidaysSettings, SchedulerSettings
 from bot.config.sections import (
     DatabaseSettings,
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     holidays: HolidaysSettings = HolidaysSettings()
     outbox: OutboxSettings = OutboxSettings()
     funds: FundsSettings = FundsSettings()
+    notices: NoticeSettings = NoticeSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -19,6 +19,7 @@ console        nothing: it prints answers to the person typing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -123,7 +124,39 @@ async def enqueue(
     return bool(result.rowcount)
 
 
+async def enqueue_many(
+    session: AsyncSession, *, settings: Settings, messages: Sequence[tuple[str, Target, Reply]],
+) -> set[str]:
+    """Queue several ``(key, target, reply)`` messages in the caller's transaction, with one
+    statement (a broadcast to a thousand groups); returns the keys newly queued.
+
+    As ``enqueue``, a key the outbox already has keeps its first row; ``Unreachable`` is
+    raised, before anything is queued, for a target that cannot be pushed to.
+    """
+    for key, target, _ in messages:
+        reason = unreachable_reason(settings, target.channel, target.kind)
+        if reason is not None:
+            raise Unreachable(reason)
+        if len(key) > 255:
+            raise ValueError("outbox key longer than 255 characters")
+    keys = [key for key, _, _ in messages]
+    existing: set[str] = set()
+    for i in range(0, len(keys), _CHUNK):
+        existing.update(await session.scalars(
+            select(_outbox.c.key).where(_outbox.c.key.in_(keys[i:i + _CHUNK]))))
+    now = utcnow()
+    rows = [{
+        "key": key, "channel": target.channel, "target_kind": target.kind, "target": target.id,
+        "payload": reply.to_json(), "next_attempt_at": now, "created_at": now,
+    } for key, target, reply in messages if key not in existing]
+    if rows:
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        await execute_core(session, _INSERTS[dialect], rows)
+    return {str(row["key"]) for row in rows}
+
+
 _outbox = table_of(OutboxMessage)
+_CHUNK = 500
 # An exact prefix test, the same on SQLite and PostgreSQL: LIKE ignores case on SQLite and
 # treats _ and % as wildcards; a range (key >= prefix) follows PostgreSQL's collation.
 _RECALL = (

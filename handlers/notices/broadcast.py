@@ -1,4 +1,4 @@
-"""Notices — 广播 (broadcast to every group chat of a branch) and 本群归属 (assign a chat)."""
+"""广播 (broadcast to every group chat of a branch) and 本群归属 (assign a chat to a branch)."""
 
 from __future__ import annotations
 
