@@ -189,7 +189,7 @@ async def test_suggestions_leave_out_commands_the_sender_may_not_use(
 
 
 async def test_unknown_words_in_a_group_stay_silent(pipeline: Pipeline, officer: Member) -> None:
-    for words in ("金点子", "join A2", "投票"):
+    for words in ("公开栏", "join A2", "投票"):
         assert await pipeline.handle(message(words, sender="zhang", chat_type="group")) is None
 
 
