@@ -70,14 +70,24 @@ def register(registry: Registry) -> None:
 
 async def help_command(registry: Registry, ctx: Context, args: str) -> str:
     """帮助 lists the commands of ``registry`` the sender may use, or explains one."""
+    groups = _usable_by_topic(registry, ctx)
     if args:
-        return _help_for(registry, ctx, args.split()[0])
+        word = args.split()[0]
+        for topic, commands in groups.items():
+            if word == say("basics", "topic_label", topic=topic):
+                return say("basics", "help_topic", topic=topic, group=commands)
+        return _help_for(registry, ctx, word)
+    return say("basics", "help_list", groups=list(groups.items()), bound=ctx.member is not None)
+
+
+def _usable_by_topic(registry: Registry, ctx: Context) -> dict[str, list[Command]]:
+    """The commands the sender may use, by topic in ``TOPIC_ORDER``."""
     usable = [c for c in registry.commands() if _may_use(ctx, c)]
     usable.sort(key=lambda c: TOPIC_ORDER.index(c.topic) if c.topic in TOPIC_ORDER else 99)
     groups: dict[str, list[Command]] = {}
     for command in usable:
         groups.setdefault(command.topic, []).append(command)
-    return say("basics", "help_list", groups=list(groups.items()), bound=ctx.member is not None)
+    return groups
 
 
 def _help_for(registry: Registry, ctx: Context, word: str) -> str:

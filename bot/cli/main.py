@@ -11,7 +11,7 @@ from bot.cli.common import add_argument, words_of
 from bot.cli.i18n import Parser, chinese_argparse
 from bot.errors import ConfigError
 
-VERB_GROUPS = (serve, members, db, proposals, holidays, events, funds, outbox, scheduler)
+VERB_GROUPS = (serve, members, db, proposals, holidays, events, outbox, scheduler, funds)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -121,7 +121,7 @@ async def judge_command(ctx: Context, args: str) -> str:
     await ctx.audit("idea.judge", f"idea:{number}", before={"status": before.value},
                     after={"status": verdict.status.value, "note": verdict.note,
                            "department": verdict.department})
-    stamp = ctx.now.strftime("%Y%m%dT%H%M%S%f")
+    stamp = f"{verdict.status.name}:{ctx.now.strftime('%Y%m%dT%H%M%S%f')}"  # one per judgement
     author = await _tell_author(ctx, idea, verdict, stamp)
     department = Notified()
     if verdict.department:

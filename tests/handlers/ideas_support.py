@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,9 +19,10 @@ from models.db import Database
 from models.ideas.tables import Idea, IdeaCounter, IdeaRound, IdeaSupport
 from models.org import Member, Role
 from models.outbox import OutboxMessage
+from tests.clock import SUITE_START
 from tests.factories import make_member, make_settings, message
 
-YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
+YEAR = SUITE_START.astimezone(ZoneInfo("Asia/Shanghai")).year
 UNION = "示范大学工会"
 CS = "计算机学院分工会"
 FL = "外国语学院分工会"

@@ -82,9 +82,10 @@ async def make_union(db: Database, monkeypatch: pytest.MonkeyPatch, settings: Se
     await add_chat(db, "onebot", "222", "外院教职工群", "外国语学院分工会")
     await add_chat(db, "onebot", "333", "未登记的群", None)
     await add_chat(db, "qq_official", "GRP", "计算机学院QQ官方群", "计算机学院分工会")
-    union = Union(db, Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics()),
-                  settings)
-    monkeypatch.setattr("bot.pipeline.utcnow", lambda: union.clock[0])
+    clock = [NOW]
+    pipeline = Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics(),
+                        clock=lambda: clock[0])
+    union = Union(db, pipeline, settings, clock)
     return union
 
 

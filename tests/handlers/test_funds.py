@@ -50,9 +50,13 @@ def funds_settings(tmp_path: Path, **funds: Any) -> Settings:
     )
 
 
+def funds_pipeline(db: Database, settings: Settings) -> Pipeline:
+    """The pipeline at ``NOW``."""
+    return Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics(), clock=lambda: NOW)
+
+
 @pytest.fixture
 async def funds(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Funds:
-    monkeypatch.setattr("bot.pipeline.utcnow", lambda: NOW)
     await make_member(db, "1", "校干部", branch=UNION, roles=[Role.OFFICER], accounts=[("onebot", "u")])
     await make_member(db, "2", "院干部", branch=CS, roles=[Role.OFFICER], accounts=[("onebot", "cs")])
     await make_member(db, "3", "会员甲", branch=CS, accounts=[("onebot", "m")])
@@ -63,7 +67,7 @@ async def funds(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         session.add(Chat(channel="onebot", chat_id="111", chat_type="group", name="计算机学院教职工群",
                          branch_id=branch.id))
     settings = funds_settings(tmp_path)
-    return Funds(db, Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics()))
+    return Funds(db, funds_pipeline(db, settings))
 
 
 async def _audit(db: Database, action: str) -> list[AuditLog]:
@@ -281,7 +285,7 @@ async def test_without_review_configured_the_officer_publishes(
     db: Database, funds: Funds, tmp_path: Path
 ) -> None:
     settings = funds_settings(tmp_path, require_review=False)
-    direct = Funds(db, Pipeline(db=db, settings=settings, registry=build_registry(), metrics=Metrics()))
+    direct = Funds(db, funds_pipeline(db, settings))
     await _books(direct)
     assert "将先交经审委员审核" not in await direct.say("cs", "经费公示 2026Q3")
     assert (await direct.say("cs", "经费公示 2026Q3 发布")).startswith(
