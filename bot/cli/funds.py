@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.cli.common import progress_bar
+from bot.cli.common import add_argument, add_subverbs, add_verb, progress_bar
 from bot.config import Settings
 from bot.render import say
 from models.audit import AuditLog
@@ -43,21 +43,19 @@ T = "funds"
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     from bot.cli.common import run_async
 
-    funds = verbs.add_parser("funds", help="经费账：核对、导入流水、导出收支表")
-    funds_verbs = funds.add_subparsers(dest="funds_verb", required=True, metavar="子命令")
-    check = funds_verbs.add_parser(
-        "verify", parents=[common], help="重新计算每本账的哈希链，并核对每个已公示的检查点")
+    funds = add_verb(verbs, "funds")
+    funds_verbs = add_subverbs(funds, "funds")
+    check = add_verb(funds_verbs, "funds verify", common)
     check.set_defaults(func=run_async(_verify))
-    imp = funds_verbs.add_parser("import", parents=[common], help="导入已有的流水账（CSV 或 XLSX）")
-    imp.add_argument("file", metavar="流水文件", help="流水文件：.csv（UTF-8 或 GBK）或 .xlsx")
-    imp.add_argument("--branch", metavar="分工会",
-                     help="“分工会”一列为空（或没有这一列）时记入哪本账（默认：校工会）")
-    imp.add_argument("--dry-run", action="store_true", help="只检查、不写入，报告将会导入什么")
+    imp = add_verb(funds_verbs, "funds import", common)
+    add_argument(imp, "funds import", "file")
+    add_argument(imp, "funds import", "--branch")
+    add_argument(imp, "funds import", "--dry-run", action="store_true")
     imp.set_defaults(func=run_async(_import))
-    out = funds_verbs.add_parser("export", parents=[common], help="导出某一期的收支表（XLSX）")
-    out.add_argument("period", metavar="期间", help="例如 2026Q4、2026年11月、2026")
-    out.add_argument("--branch", metavar="分工会", help="哪本账（默认：校工会）")
-    out.add_argument("--out", required=True, metavar="文件.xlsx", help="保存到的文件，以 .xlsx 结尾")
+    out = add_verb(funds_verbs, "funds export", common)
+    add_argument(out, "funds export", "period")
+    add_argument(out, "funds export", "--branch")
+    add_argument(out, "funds export", "--out", required=True)
     out.set_defaults(func=run_async(_export))
 
 
