@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,7 @@ from models.funds.figures import figures
 from models.funds.importing import Checked, ImportError_, check_file, import_rows
 from models.funds.ledger import find_ledger
 from models.funds.periods import Period, parse_period
-from models.funds.refusals import Refused
+from models.funds.refusals import Problem, Refused
 from models.funds.tables import FundStatement
 from models.funds.verify import verify_all
 from models.org import Branch
@@ -110,7 +112,8 @@ async def _import(settings: Settings, db: Database, args: argparse.Namespace) ->
         checked = Checked() if path.suffix.lower() == ".toml" else await asyncio.to_thread(
             _entries_or_none, path, tree, today, settings.funds.max_amount_yuan, bool(budgets.budgets))
     except (ImportError_, OSError, ValueError) as exc:
-        print(say(T, "import_failed", reason=str(exc)), file=sys.stderr)
+        why = say(T, exc.code, **exc.values) if isinstance(exc, ImportError_) else str(exc)
+        print(say(T, "import_failed", reason=why), file=sys.stderr)
         return 2
     default = args.branch or await _root_name(db)
     async with db.write() as session:
@@ -122,8 +125,15 @@ async def _import(settings: Settings, db: Database, args: argparse.Namespace) ->
                       "rejected": len(report.rejected) + len(budgets.rejected)}
             session.add(AuditLog(actor="cli", action="funds.import", target=f"file:{path.name}"[:128],
                                  after=json.dumps(counts, ensure_ascii=False)))
-    print(say(T, "import_report", r=report, budgets=len(budgets.budgets), budget_rejected=budgets.rejected))
+    print(say(T, "import_report", r=report, budgets=len(budgets.budgets),
+              budget_rejected=reasons(budgets.rejected), rejected=reasons(report.rejected)))
     return 1 if report.rejected or budgets.rejected else 0
+
+
+def reasons(rejected: Sequence[tuple[int, Sequence[Problem]]]) -> list[tuple[int, str]]:
+    """Each refused row's number and why, one sentence per problem joined with 「；」."""
+    return [(number, "；".join(say(T, problem.code, **problem.values) for problem in problems))
+            for number, problems in rejected]
 
 
 def _entries_or_none(path: Path, tree: CategoryTree, today: date, max_yuan: int, budgets: bool) -> Checked:
@@ -182,4 +192,4 @@ async def _statement_file(settings: Settings, db: Database, name: str, period: P
             col(FundStatement.ledger_id) == ledger.id, col(FundStatement.period_key) == period.key))
     checkpoint = json.loads(statement.summary)["checkpoint"] if statement and statement.summary else None
     return statement_xlsx(name, figs, start=period.start, end=period.end, checkpoint=checkpoint, maker="",
-                          today=datetime.now(settings.union.tz).date())
+                          today=datetime.now(settings.union.tz).date(), words=partial(say, T))
