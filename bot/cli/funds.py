@@ -118,7 +118,7 @@ async def _import(settings: Settings, db: Database, args: argparse.Namespace) ->
     default = args.branch or await _root_name(db)
     async with db.write() as session:
         report = await import_rows(session, checked, default_branch=default, now=datetime.now(UTC),
-                                   write=not args.dry_run, progress=progress_bar("导入流水"))
+                                   write=not args.dry_run, progress=progress_bar(say(T, "importing")))
         stored = await store_budgets(session, budgets, default_branch=default) if not args.dry_run else 0
         if not args.dry_run:
             counts = {"added": report.added, "present": report.present, "budgets": stored,
