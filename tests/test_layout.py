@@ -134,6 +134,10 @@ _LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical", "log
 DATA = {
     "bot.holiday_notice": {"有不满14周岁子女的会员"},
     "handlers.proposals.review": {"答复 T2026-007 采纳 具体措施"},
+    "bot.config.funds": {"上级工会补助收入"},  # the default category of 拨付 income
+    "models.funds.amounts": {"零一二三四五六七八九十百千两壹贰叁肆伍陆柒捌玖拾佰仟"},  # numerals to refuse
+    "models.funds.export": {"工会主席：", "经费审查委员会：", "制表：{}", "日期：{}"},  # 收支表 sign-off
+    "models.org": {"经费审查委员会委员"},  # a role word of the roster's 角色 column
     "models.proposals.export": {
         "不立案/转建议理由", "立案率（立案 ÷（收到 − 撤回））", "答复率（已答复 ÷ 立案）",
         "满意率（（满意 + 基本满意）÷ 已评价）",

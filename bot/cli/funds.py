@@ -6,14 +6,16 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.cli.common import progress_bar
+from bot.cli.common import add_argument, add_subverbs, add_verb, progress_bar
 from bot.config import Settings
 from bot.render import say
 from models.audit import AuditLog
@@ -32,7 +34,7 @@ from models.funds.figures import figures
 from models.funds.importing import Checked, ImportError_, check_file, import_rows
 from models.funds.ledger import find_ledger
 from models.funds.periods import Period, parse_period
-from models.funds.refusals import Refused
+from models.funds.refusals import Problem, Refused
 from models.funds.tables import FundStatement
 from models.funds.verify import verify_all
 from models.org import Branch
@@ -43,21 +45,19 @@ T = "funds"
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
     from bot.cli.common import run_async
 
-    funds = verbs.add_parser("funds", help="经费账：核对、导入流水、导出收支表")
-    funds_verbs = funds.add_subparsers(dest="funds_verb", required=True, metavar="子命令")
-    check = funds_verbs.add_parser(
-        "verify", parents=[common], help="重新计算每本账的哈希链，并核对每个已公示的检查点")
+    funds = add_verb(verbs, "funds")
+    funds_verbs = add_subverbs(funds, "funds")
+    check = add_verb(funds_verbs, "funds verify", common)
     check.set_defaults(func=run_async(_verify))
-    imp = funds_verbs.add_parser("import", parents=[common], help="导入已有的流水账（CSV 或 XLSX）")
-    imp.add_argument("file", metavar="流水文件", help="流水文件：.csv（UTF-8 或 GBK）或 .xlsx")
-    imp.add_argument("--branch", metavar="分工会",
-                     help="“分工会”一列为空（或没有这一列）时记入哪本账（默认：校工会）")
-    imp.add_argument("--dry-run", action="store_true", help="只检查、不写入，报告将会导入什么")
+    imp = add_verb(funds_verbs, "funds import", common)
+    add_argument(imp, "funds import", "file")
+    add_argument(imp, "funds import", "--branch")
+    add_argument(imp, "funds import", "--dry-run", action="store_true")
     imp.set_defaults(func=run_async(_import))
-    out = funds_verbs.add_parser("export", parents=[common], help="导出某一期的收支表（XLSX）")
-    out.add_argument("period", metavar="期间", help="例如 2026Q4、2026年11月、2026")
-    out.add_argument("--branch", metavar="分工会", help="哪本账（默认：校工会）")
-    out.add_argument("--out", required=True, metavar="文件.xlsx", help="保存到的文件，以 .xlsx 结尾")
+    out = add_verb(funds_verbs, "funds export", common)
+    add_argument(out, "funds export", "period")
+    add_argument(out, "funds export", "--branch")
+    add_argument(out, "funds export", "--out", required=True)
     out.set_defaults(func=run_async(_export))
 
 
@@ -112,20 +112,28 @@ async def _import(settings: Settings, db: Database, args: argparse.Namespace) ->
         checked = Checked() if path.suffix.lower() == ".toml" else await asyncio.to_thread(
             _entries_or_none, path, tree, today, settings.funds.max_amount_yuan, bool(budgets.budgets))
     except (ImportError_, OSError, ValueError) as exc:
-        print(say(T, "import_failed", reason=str(exc)), file=sys.stderr)
+        why = say(T, exc.code, **exc.values) if isinstance(exc, ImportError_) else str(exc)
+        print(say(T, "import_failed", reason=why), file=sys.stderr)
         return 2
     default = args.branch or await _root_name(db)
     async with db.write() as session:
         report = await import_rows(session, checked, default_branch=default, now=datetime.now(UTC),
-                                   write=not args.dry_run, progress=progress_bar("导入流水"))
+                                   write=not args.dry_run, progress=progress_bar(say(T, "importing")))
         stored = await store_budgets(session, budgets, default_branch=default) if not args.dry_run else 0
         if not args.dry_run:
             counts = {"added": report.added, "present": report.present, "budgets": stored,
                       "rejected": len(report.rejected) + len(budgets.rejected)}
             session.add(AuditLog(actor="cli", action="funds.import", target=f"file:{path.name}"[:128],
                                  after=json.dumps(counts, ensure_ascii=False)))
-    print(say(T, "import_report", r=report, budgets=len(budgets.budgets), budget_rejected=budgets.rejected))
+    print(say(T, "import_report", r=report, budgets=len(budgets.budgets),
+              budget_rejected=reasons(budgets.rejected), rejected=reasons(report.rejected)))
     return 1 if report.rejected or budgets.rejected else 0
+
+
+def reasons(rejected: Sequence[tuple[int, Sequence[Problem]]]) -> list[tuple[int, str]]:
+    """Each refused row's number and why, one sentence per problem joined with 「；」."""
+    return [(number, "；".join(say(T, problem.code, **problem.values) for problem in problems))
+            for number, problems in rejected]
 
 
 def _entries_or_none(path: Path, tree: CategoryTree, today: date, max_yuan: int, budgets: bool) -> Checked:
@@ -184,4 +192,4 @@ async def _statement_file(settings: Settings, db: Database, name: str, period: P
             col(FundStatement.ledger_id) == ledger.id, col(FundStatement.period_key) == period.key))
     checkpoint = json.loads(statement.summary)["checkpoint"] if statement and statement.summary else None
     return statement_xlsx(name, figs, start=period.start, end=period.end, checkpoint=checkpoint, maker="",
-                          today=datetime.now(settings.union.tz).date())
+                          today=datetime.now(settings.union.tz).date(), words=partial(say, T))

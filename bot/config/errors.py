@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bot.render import say
+
 # pydantic's error types → what is wrong, in Chinese; ``{…}`` are the error's context values
 PROBLEMS = {
     "extra_forbidden": "没有这一项（可以写的项见 config.example.toml）",
@@ -35,6 +37,17 @@ PROBLEMS = {
 }
 
 
+class ConfigProblem(ValueError):
+    """A validator's refusal: ``code`` names a macro of ``templates/notices/<template>.txt.j2``
+    and ``values`` fill it."""
+
+    def __init__(self, template: str, code: str, /, **values: Any) -> None:
+        super().__init__(code)
+        self.template = template
+        self.code = code
+        self.values = values
+
+
 _CHOICES = re.compile(r"\^\(([\w|]+)\)\$")  # a pattern listing the allowed words
 
 
@@ -42,9 +55,12 @@ def describe(error: Mapping[str, Any]) -> str:
     """``key：problem`` for one pydantic error of the settings."""
     key = ".".join(str(part) for part in error["loc"]) or "（整个文件）"
     problem = PROBLEMS.get(error["type"])
+    cause = error.get("ctx", {}).get("error")
     context = {name: str(value) for name, value in error.get("ctx", {}).items()}
     words = _CHOICES.fullmatch(context.get("pattern", ""))
-    if problem is None:  # a validator's own message, already Chinese
+    if isinstance(cause, ConfigProblem):
+        message = say(cause.template, cause.code, **cause.values)
+    elif problem is None:  # a validator's own message, already Chinese
         message = str(error["msg"]).removeprefix("Value error, ")
     elif words:
         message = "只能是 " + "、".join(words[1].split("|"))

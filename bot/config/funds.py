@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.config.errors import ConfigProblem
 from models.funds.amounts import DEFAULT_MAX_YUAN
 from models.funds.categories import CategoryFileError, CategoryTree, load_tree
 from models.funds.refusals import Refused
@@ -36,7 +37,7 @@ class FundsSettings(BaseModel):
         try:
             load_tree(value or None)
         except CategoryFileError as exc:
-            raise ValueError(str(exc)) from None
+            raise ConfigProblem("funds", exc.code, **exc.values) from None
         return value
 
     @model_validator(mode="after")
@@ -48,8 +49,7 @@ class FundsSettings(BaseModel):
             _leaf(tree, category, "expense", f"relief_types.{kind}")
         for kind, amount in self.limits.items():
             if kind not in self.relief_types:
-                known = "、".join(self.relief_types)
-                raise ValueError(f"limits 里的「{kind}」不是慰问类型（relief_types 里有：{known}）")
+                raise ConfigProblem("funds", "config_limit_kind", kind=kind, known=list(self.relief_types))
             if amount <= 0:
                 raise ValueError(f"limits.{kind} 应大于 0（元）")
         return self
@@ -67,4 +67,4 @@ def _leaf(tree: CategoryTree, name: str, kind: str, key: str) -> None:
     try:
         tree.match(name, "expense" if kind == "expense" else "income")
     except Refused:
-        raise ValueError(f"{key} 的科目「{name}」在科目表里找不到或不是明细科目") from None
+        raise ConfigProblem("funds", "config_category", key=key, name=name) from None

@@ -22,9 +22,9 @@ from sqlmodel import col
 
 from models.funds.amounts import parse_amount
 from models.funds.categories import CategoryTree
-from models.funds.importing import AMOUNT_REASONS, category_reason
+from models.funds.importing import amount_reason, branch_unknown, category_reason
 from models.funds.ledger import open_ledger
-from models.funds.refusals import Refused
+from models.funds.refusals import Problem, Refused
 from models.funds.tables import FundBudget
 from models.org import Branch
 
@@ -43,7 +43,7 @@ class Budget:
 @dataclass(slots=True)
 class BudgetReport:
     budgets: list[Budget] = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[int, tuple[Problem, ...]]] = field(default_factory=list)
 
 
 def read_budget_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -68,10 +68,10 @@ def read_budget_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
             if any(c not in (None, "") for c in line)]
 
 
-def _budget(number: int, cells: dict[str, Any], tree: CategoryTree) -> Budget | str:
+def _budget(number: int, cells: dict[str, Any], tree: CategoryTree) -> Budget | tuple[Problem, ...]:
     year_text = str(cells.get("年度") or "").strip()
     year = int(year_text.removesuffix("年")) if year_text.removesuffix("年").isdigit() else 0
-    reasons = [] if 2000 <= year <= 2099 else [f"年度「{year_text}」要写成 2026 这样的年份"]
+    reasons = [] if 2000 <= year <= 2099 else [Problem("row_year_bad", {"text": year_text})]
     code = ""
     try:
         code = tree.lookup(str(cells.get("类别") or "")).code
@@ -81,9 +81,9 @@ def _budget(number: int, cells: dict[str, Any], tree: CategoryTree) -> Budget | 
     try:
         amount = parse_amount(str(cells.get("金额") or ""), max_yuan=1_000_000_000)
     except Refused as exc:
-        reasons.append(f"金额「{cells.get('金额') or ''}」{AMOUNT_REASONS.get(exc.code, '不是金额')}")
+        reasons.append(amount_reason(str(cells.get("金额") or ""), exc))
     if reasons:
-        return "；".join(reasons)
+        return tuple(reasons)
     return Budget(number, str(cells.get("分工会") or "").strip() or None, year, code, amount)
 
 
@@ -91,7 +91,7 @@ def check_budgets(rows: list[tuple[int, dict[str, Any]]], tree: CategoryTree) ->
     report = BudgetReport()
     for number, cells in rows:
         result = _budget(number, cells, tree)
-        if isinstance(result, str):
+        if isinstance(result, tuple):
             report.rejected.append((number, result))
         else:
             report.budgets.append(result)
@@ -105,7 +105,7 @@ async def store_budgets(session: AsyncSession, report: BudgetReport, *, default_
         name = budget.branch or default_branch
         branch_id = await session.scalar(select(col(Branch.id)).where(col(Branch.name) == name))
         if branch_id is None:
-            report.rejected.append((budget.number, f"分工会「{name}」不在名册里"))
+            report.rejected.append((budget.number, (branch_unknown(name),)))
             continue
         ledger = await open_ledger(session, int(branch_id), opened_on=date(budget.year, 1, 1))
         found = await session.scalar(select(FundBudget).where(

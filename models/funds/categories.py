@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from models.funds.refusals import Refused
+from models.funds.refusals import Refused, Unusable
 
 Kind = Literal["income", "expense"]
 DEFAULT_FILE = Path(__file__).with_name("categories.toml")
@@ -28,8 +28,8 @@ _KIND_WORDS: dict[str, Kind] = {"income": "income", "收入": "income", "收": "
                                 "expense": "expense", "支出": "expense", "支": "expense"}
 
 
-class CategoryFileError(ValueError):
-    """The category file cannot be used; the message names the row and the problem."""
+class CategoryFileError(Unusable):
+    """The category file cannot be used; ``code`` and ``values`` name the row and the problem."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,14 +151,14 @@ def load_tree(path: str | None = None) -> CategoryTree:
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        raise CategoryFileError(f"读不到科目文件 {file}：{exc.strerror}") from None
+        raise CategoryFileError("categories_unreadable", file=file, error=exc.strerror) from None
     if file.suffix.lower() == ".csv":
         rows = _csv_rows(raw)
     else:
         try:
             rows = tomllib.loads(raw.decode("utf-8")).get("category", [])
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise CategoryFileError(f"科目文件 {file} 格式有误：{exc}") from None
+            raise CategoryFileError("categories_malformed", file=file, error=str(exc)) from None
     return _build(rows, file)
 
 
@@ -170,7 +170,7 @@ def _csv_rows(raw: bytes) -> list[dict[str, Any]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise CategoryFileError("科目 CSV 文件的编码无法识别（请用 UTF-8 或 GBK）")
+        raise CategoryFileError("categories_encoding")
     rows = []
     for row in csv.DictReader(io.StringIO(text)):
         aliases = [a for a in re.split(r"[、;；,，]", row.get("aliases") or "") if a.strip()]
@@ -185,15 +185,13 @@ def _build(rows: list[dict[str, Any]], file: Path) -> CategoryTree:
         kind = _KIND_WORDS.get(str(row.get("kind") or "").strip())
         parent = str(row.get("parent") or "").strip() or None
         if not code or not name or kind is None:
-            raise CategoryFileError(
-                f"科目文件 {file} 第 {number} 个科目缺少 code、name 或 kind（income/expense）")
+            raise CategoryFileError("categories_incomplete", file=file, number=number)
         if code in by_code:
-            raise CategoryFileError(f"科目文件 {file} 中编码 {code} 重复")
+            raise CategoryFileError("categories_duplicate", file=file, code=code)
         if parent is not None and (parent not in by_code or by_code[parent].kind != kind):
-            raise CategoryFileError(
-                f"科目文件 {file} 中科目 {code} 的上级 {parent} 不存在（上级要写在前面，收支类型相同）")
+            raise CategoryFileError("categories_parent", file=file, code=code, parent=parent)
         aliases = tuple(str(a).strip() for a in row.get("aliases") or () if str(a).strip())
         by_code[code] = Category(code, name, kind, parent, aliases)
     if not by_code:
-        raise CategoryFileError(f"科目文件 {file} 里没有科目")
+        raise CategoryFileError("categories_empty", file=file)
     return CategoryTree(by_code)

@@ -4,12 +4,14 @@ A merged title and period line, then income items beside expenditure items (top-
 categories, their details indented), the totals, opening and closing balances, budget
 against actual and 慰问 counts where there are any, the checkpoint of a published
 statement, and the sign-off row (工会主席 / 经费审查委员会 / 制表). Amounts are numbers
-(two decimals shown), so the sheet can be summed and checked.
+(two decimals shown), so the sheet can be summed and checked. The period and checkpoint
+lines are sentences of ``templates/notices/funds.txt.j2``, rendered by ``words(macro, **values)``.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -51,10 +53,13 @@ def _row(sheet: Worksheet, values: list[Any], *, bold: bool = False) -> int:
     return number
 
 
-def _title(sheet: Worksheet, ledger: str, figures: Figures, start: date, end: date) -> None:
+Words = Callable[..., str]
+
+
+def _title(sheet: Worksheet, ledger: str, figures: Figures, start: date, end: date, words: Words) -> None:
     sheet.append([f"{ledger}经费收支表"])
-    sheet.append([f"期间：{figures.label}（{start.isoformat()} 至 {(end - timedelta(days=1)).isoformat()}）"
-                  "　　单位：元"])
+    sheet.append([words("statement_period", label=figures.label, start=start.isoformat(),
+                        last=(end - timedelta(days=1)).isoformat())])
     for number in (1, 2):
         sheet.merge_cells(start_row=number, start_column=1, end_row=number, end_column=4)
         sheet.cell(number, 1).alignment = Alignment(horizontal="center")
@@ -86,28 +91,29 @@ def _extras(sheet: Worksheet, figures: Figures) -> None:
             _row(sheet, [kind, count, _yuan(amount), ""])
 
 
-def _sign_off(sheet: Worksheet, checkpoint: dict[str, Any] | None, maker: str, today: date) -> None:
+def _sign_off(sheet: Worksheet, checkpoint: dict[str, Any] | None, maker: str, today: date,
+              words: Words) -> None:
     sheet.append([])
     if checkpoint:
-        sheet.append([f"检查点：截至第 {checkpoint['entries']} 笔流水，哈希 {checkpoint['head']}，"
-                      f"工会签名公钥指纹 {checkpoint['fingerprint']}"])
+        sheet.append([words("statement_checkpoint", entries=checkpoint["entries"], head=checkpoint["head"],
+                            fingerprint=checkpoint["fingerprint"])])
         sheet.merge_cells(start_row=sheet.max_row, start_column=1, end_row=sheet.max_row, end_column=4)
     sheet.append(["工会主席：", "经费审查委员会：", f"制表：{maker}", f"日期：{today.isoformat()}"])
 
 
 def statement_xlsx(
     ledger: str, figures: Figures, *, start: date, end: date, checkpoint: dict[str, Any] | None,
-    maker: str, today: date,
+    maker: str, today: date, words: Words,
 ) -> bytes:
-    """The 收支表 of ``figures`` as XLSX bytes."""
+    """The 收支表 of ``figures`` as XLSX bytes; ``words`` renders a macro of ``notices/funds``."""
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "收支表"
-    _title(sheet, ledger, figures, start, end)
+    _title(sheet, ledger, figures, start, end, words)
     _body(sheet, figures)
     _extras(sheet, figures)
-    _sign_off(sheet, checkpoint, maker, today)
+    _sign_off(sheet, checkpoint, maker, today, words)
     for column, width in zip("ABCD", (26, 16, 26, 16), strict=True):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()

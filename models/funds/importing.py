@@ -30,7 +30,7 @@ from sqlmodel import col
 from models.funds.amounts import parse_amount
 from models.funds.categories import CategoryTree
 from models.funds.ledger import NewEntry, append, find_ledger, open_ledger
-from models.funds.refusals import Refused
+from models.funds.refusals import Problem, Refused, Unusable
 from models.funds.tables import DESCRIPTION_MAX, FundEntry, Kind
 from models.org import Branch
 
@@ -44,8 +44,8 @@ _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日
 _SERIAL_EPOCH = date(1899, 12, 30)
 
 
-class ImportError_(ValueError):
-    """The file as a whole cannot be used; ``str(exc)`` says why, in Chinese."""
+class ImportError_(Unusable):
+    """The file as a whole cannot be used; ``code`` and ``values`` say why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class Row:
 @dataclass(slots=True)
 class Checked:
     rows: list[Row] = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+    rejected: list[tuple[int, tuple[Problem, ...]]] = field(default_factory=list)  # (row number, reasons)
     total: int = 0
 
 
@@ -73,12 +73,12 @@ def read_lines(path: Path) -> list[list[Cell]]:
     """Every line of the file (first sheet of an XLSX), numbered from 1 by position."""
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise ImportError_(f"找不到文件：{path}")
+        raise ImportError_("import_no_file", path=path)
     if suffix == ".csv":
         return _csv(path.read_bytes())
     if suffix == ".xlsx":
         return _xlsx(path)
-    raise ImportError_(f"不支持的文件类型「{path.suffix or path.name}」：请使用 .csv 或 .xlsx")
+    raise ImportError_("import_file_type", suffix=path.suffix or path.name)
 
 
 def _csv(data: bytes) -> list[list[Cell]]:
@@ -89,7 +89,7 @@ def _csv(data: bytes) -> list[list[Cell]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise ImportError_("无法识别文件的编码：请另存为 UTF-8 或 GBK 编码的 CSV")
+        raise ImportError_("import_encoding")
     first = text.split("\n", 1)[0]
     return list(csv.reader(io.StringIO(text, newline=""), delimiter="\t" if "\t" in first else ","))
 
@@ -104,7 +104,7 @@ def _xlsx(path: Path) -> list[list[Cell]]:
             finally:
                 book.close()
     except Exception as exc:  # openpyxl raises many kinds of error for a broken file
-        raise ImportError_(f"无法读取 Excel 文件 {path.name}：请确认它是有效的 .xlsx 文件") from exc
+        raise ImportError_("import_bad_xlsx", name=path.name) from exc
 
 
 def _name(cell: Cell) -> str:
@@ -118,7 +118,7 @@ def _header(lines: Sequence[Sequence[Cell]]) -> tuple[int, dict[str, int]]:
         found = {aliases[_name(c)]: i for i, c in enumerate(line) if _name(c) in aliases}
         if all(column in found for column in REQUIRED):
             return index, found
-    raise ImportError_(f"找不到表头：前 10 行里要有这几列：{'、'.join(REQUIRED)}（可选：分工会）")
+    raise ImportError_("import_no_header", columns=REQUIRED)
 
 
 def _day(cell: Cell) -> date | None:
@@ -143,21 +143,23 @@ def _amount_text(cell: Cell) -> str:
     return _name(cell)
 
 
-def _check(cells: dict[str, Cell], tree: CategoryTree, today: date, max_yuan: int) -> Row | str:
+def _check(
+    cells: dict[str, Cell], tree: CategoryTree, today: date, max_yuan: int,
+) -> Row | tuple[Problem, ...]:
     reasons = []
     day = _day(cells["日期"])
     if day is None:
-        reasons.append(f"日期「{_name(cells['日期'])}」不是有效日期（例如 2026-03-01）")
+        reasons.append(Problem("row_date_bad", {"text": _name(cells["日期"])}))
     elif day > today:
-        reasons.append(f"日期 {day.isoformat()} 还没到")
+        reasons.append(Problem("row_date_future", {"day": day.isoformat()}))
     kind = _KINDS.get(_name(cells["收支"]))
     if kind is None:
-        reasons.append(f"收支「{_name(cells['收支'])}」要写 收入 或 支出")
+        reasons.append(Problem("row_kind_bad", {"text": _name(cells["收支"])}))
     amount, code = 0, ""
     try:
         amount = parse_amount(_amount_text(cells["金额"]), max_yuan=max_yuan)
     except Refused as exc:
-        reasons.append(f"金额「{_name(cells['金额'])}」{AMOUNT_REASONS.get(exc.code, '不是金额')}")
+        reasons.append(amount_reason(_name(cells["金额"]), exc))
     if kind is not None:
         try:
             code = tree.match(_name(cells["类别"]), kind.value).code
@@ -165,21 +167,24 @@ def _check(cells: dict[str, Cell], tree: CategoryTree, today: date, max_yuan: in
             reasons.append(category_reason(_name(cells["类别"]), exc))
     text = _name(cells["摘要"])
     if not text or len(text) > DESCRIPTION_MAX:
-        reasons.append(f"摘要{'为空' if not text else f'超过 {DESCRIPTION_MAX} 字'}")
+        reasons.append(Problem("row_description", {"empty": not text, "limit": DESCRIPTION_MAX}))
     if reasons or day is None or kind is None:
-        return "；".join(reasons)
+        return tuple(reasons)
     return Row(0, day, kind, amount, code, text, _name(cells.get("分工会")) or None)
 
 
-def category_reason(text: str, exc: Refused) -> str:
-    candidates = exc.values.get("candidates") or []
-    hint = f"，是不是：{'、'.join(candidates[:3])}" if candidates else ""
-    return f"类别「{text}」{'对应好几个明细科目' if exc.code == 'category_ambiguous' else '找不到'}{hint}"
+def category_reason(text: str, exc: Refused) -> Problem:
+    candidates = list(exc.values.get("candidates") or [])[:3]
+    return Problem("row_category", {"text": text, "ambiguous": exc.code == "category_ambiguous",
+                                    "candidates": candidates})
 
 
-AMOUNT_REASONS = {"amount_negative": "是负数（更正请用冲销）", "amount_zero": "是零",
-                   "amount_decimals": "超过两位小数", "amount_too_large": "超过单笔上限",
-                   "amount_chinese": "要用阿拉伯数字", "amount_missing": "为空"}
+def branch_unknown(name: str) -> Problem:
+    return Problem("row_branch_unknown", {"name": name})
+
+
+def amount_reason(text: str, exc: Refused) -> Problem:
+    return Problem("row_amount", {"text": text, "code": exc.code})
 
 
 def check_file(path: Path, tree: CategoryTree, *, today: date, max_yuan: int) -> Checked:
@@ -193,7 +198,7 @@ def check_file(path: Path, tree: CategoryTree, *, today: date, max_yuan: int) ->
         checked.total += 1
         cells = {column: line[i] if i < len(line) else None for column, i in positions.items()}
         result = _check(cells, tree, today, max_yuan)
-        if isinstance(result, str):
+        if isinstance(result, tuple):
             checked.rejected.append((number, result))
         else:
             checked.rows.append(replace(result, number=number))
@@ -219,7 +224,7 @@ class ImportReport:
     total: int = 0
     added: int = 0
     present: int = 0  # already in the books
-    rejected: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[int, tuple[Problem, ...]]] = field(default_factory=list)
     ledgers: dict[str, int] = field(default_factory=dict)  # branch name → rows added
     dry_run: bool = False
 
@@ -246,7 +251,7 @@ async def import_rows(
     report = ImportReport(total=checked.total, rejected=list(checked.rejected), dry_run=not write)
     rows = [replace(r, branch=r.branch or default_branch) for r in checked.rows]
     known = await _branches(session, rows, default_branch)
-    report.rejected += [(r.number, f"分工会「{r.branch}」不在名册里") for r in rows if r.branch not in known]
+    report.rejected += [(r.number, (branch_unknown(r.branch or ""),)) for r in rows if r.branch not in known]
     done = 0
     for name, branch_id in known.items():
         mine = [r for r in rows if r.branch == name]
@@ -260,7 +265,7 @@ async def import_rows(
         done += len(mine)
         if progress is not None:
             progress(done, len(rows))
-    report.rejected.sort()
+    report.rejected.sort(key=lambda rejection: rejection[0])
     return report
 
 

@@ -1,7 +1,9 @@
-"""What the fund domain refuses: a ``Refused`` names a macro of ``notices/funds``."""
+"""What the fund domain refuses: a ``Refused``, an ``Unusable`` file or a row's ``Problem``
+names a macro of ``notices/funds`` and the values it fills in."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -16,3 +18,20 @@ class Refused(Exception):
         super().__init__(code)
         self.code = code
         self.values = values
+
+
+class Unusable(ValueError):
+    """A file that cannot be used at all: ``code`` names the sentence, ``values`` fill it."""
+
+    def __init__(self, code: str, /, **values: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.values = values
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why one row of a file is refused: ``code`` names the sentence, ``values`` fill it."""
+
+    code: str
+    values: dict[str, Any] = field(default_factory=dict)

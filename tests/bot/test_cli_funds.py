@@ -94,6 +94,7 @@ def test_import_export_and_verify_from_the_command_line(tmp_path: Path) -> None:
 
     sheet = openpyxl.load_workbook(out).active
     assert sheet is not None
+    assert sheet.cell(2, 1).value == "期间：2025年（2025-01-01 至 2025-12-31）　　单位：元"
     assert [c.value for c in sheet[5]] == [None, None, "　　文体活动", 300.5]
     assert [c.value for c in sheet[6]] == ["收入合计", 5000, "支出合计", 300.5]
     assert [c.value for c in sheet[7]] == ["期初余额", 0, "期末余额", 4699.5]
@@ -133,3 +134,11 @@ async def test_a_rewritten_checkpoint_is_named_with_its_local_time(
         await conn.execute(text("UPDATE fund_checkpoint SET entry_count = 4"))
     assert await _verify(make_settings(funds={"key_file": str(key)}), db, argparse.Namespace()) == 1
     assert "计算机学院分工会：2026-12-05 12:00 的检查点签名无效：检查点被改动过。" in capsys.readouterr().out
+
+
+def test_an_unusable_file_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    books = tmp_path / "流水.txt"
+    books.write_text("日期,收支,金额\n", encoding="utf-8")
+    refused = unionbot(tmp_path, "funds", "import", str(books))
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "导入失败：不支持的文件类型「.txt」：请使用 .csv 或 .xlsx"

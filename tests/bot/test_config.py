@@ -65,6 +65,13 @@ def test_postgres_url_gets_the_async_driver() -> None:
         ({"wecom": {"encoding_aes_key": "short"}}, "wecom：encoding_aes_key 必须是后台显示的 43 个字符"),
         ({"security": {"replay_window_seconds": -1}}, "security.replay_window_seconds"),
         ({"database": {"keep_inbound_days": 0}}, "database.keep_inbound_days"),
+        ({"funds": {"transfer_income": "火箭"}},
+         "funds：transfer_income 的科目「火箭」在科目表里找不到或不是明细科目"),
+        ({"funds": {"limits": {"火箭": 1}}},
+         "funds：limits 里的「火箭」不是慰问类型（relief_types 里有：生日、生育、住院、丧事、退休、节日、"
+         "困难帮扶）"),
+        ({"funds": {"categories_file": "/nonexistent/科目.toml"}},
+         "funds.categories_file：读不到科目文件 /nonexistent/科目.toml：No such file or directory"),
     ],
 )
 def test_invalid_values_name_the_key(data: dict[str, object], message: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import openpyxl
@@ -12,6 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot.cli.funds import reasons
+from bot.render import say
 from models.db import Database
 from models.funds.categories import load_tree
 from models.funds.export import statement_xlsx
@@ -61,7 +64,7 @@ async def test_gbk_csv_with_row_errors(db: Database, tmp_path: Path) -> None:
         assert list(await session.scalars(select(FundEntry))) == []
     report = await _import(db, path)
     assert (report.total, report.added, report.present) == (10, 5, 0)  # type: ignore[attr-defined]
-    assert report.rejected == [  # type: ignore[attr-defined]
+    assert reasons(report.rejected) == [  # type: ignore[attr-defined]
         (7, "日期「2025-13-01」不是有效日期（例如 2026-03-01）"),
         (8, "收支「转账」要写 收入 或 支出"),
         (9, "金额「-5」是负数（更正请用冲销）；类别「维权」对应好几个明细科目，"
@@ -109,8 +112,9 @@ async def test_xlsx_with_date_and_number_cells(db: Database, tmp_path: Path) -> 
 def test_unusable_files_are_named(tmp_path: Path, name: str, body: bytes, message: str) -> None:
     path = tmp_path / name
     path.write_bytes(body)
-    with pytest.raises(ImportError_, match=message):
+    with pytest.raises(ImportError_) as raised:
         check_file(path, load_tree(), today=TODAY, max_yuan=100)
+    assert say("funds", raised.value.code, **raised.value.values).startswith(message)
 
 
 async def test_the_statement_sheet(db: Database, tmp_path: Path) -> None:
@@ -127,7 +131,8 @@ async def test_the_statement_sheet(db: Database, tmp_path: Path) -> None:
         assert ledger is not None
         figs = await figures(session, load_tree(), ledger, period)
     data = statement_xlsx(CS, figs, start=period.start, end=period.end, maker="李会计", today=TODAY,
-                          checkpoint={"entries": 4, "head": "ab" * 32, "fingerprint": "abab abab abab abab"})
+                          checkpoint={"entries": 4, "head": "ab" * 32, "fingerprint": "abab abab abab abab"},
+                          words=partial(say, "funds"))
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     assert sheet is not None
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
@@ -141,7 +146,7 @@ async def test_the_statement_sheet(db: Database, tmp_path: Path) -> None:
     assert rows[6] == ["期初余额", 0, "期末余额", 16399]
     assert rows[7][:3] == ["预算项目", "全年预算", "已执行"]
     assert rows[8][:3] == ["职工活动支出", 1000, 601]
-    assert rows[-2][0].startswith("检查点：截至第 4 笔流水")
+    assert rows[-2][0] == f"检查点：截至第 4 笔流水，哈希 {'ab' * 32}，工会签名公钥指纹 abab abab abab abab"
     assert rows[-1] == ["工会主席：", "经费审查委员会：", "制表：李会计", "日期：2026-12-05"]
     assert sheet.cell(4, 4).number_format == "#,##0.00"
 
@@ -157,7 +162,7 @@ async def test_budgets_from_toml_and_an_xlsx_sheet(db: Database, tmp_path: Path)
         encoding="utf-8")
     report = check_budgets(read_budget_rows(toml), load_tree())
     assert [(b.year, b.category_code, b.amount_fen) for b in report.budgets] == [(2026, "301", 5_000_000)]
-    assert report.rejected == [(2, "类别「火箭」找不到；金额「-1」是负数（更正请用冲销）")]
+    assert reasons(report.rejected) == [(2, "类别「火箭」找不到；金额「-1」是负数（更正请用冲销）")]
     book = openpyxl.Workbook()
     sheet = book.create_sheet("预算")
     sheet.append(["年度", "类别", "金额", "分工会"])
@@ -169,7 +174,7 @@ async def test_budgets_from_toml_and_an_xlsx_sheet(db: Database, tmp_path: Path)
     async with db.write() as session:
         assert await store_budgets(session, report, default_branch=CS) == 1
         assert await store_budgets(session, second, default_branch=CS) == 1
-    assert second.rejected == [(3, "分工会「不存在分工会」不在名册里")]
+    assert reasons(second.rejected) == [(3, "分工会「不存在分工会」不在名册里")]
     async with db.read() as session:
         rows = list(await session.scalars(select(FundBudget)))
     assert [(r.category_code, r.amount_fen) for r in rows] == [("301", 6_000_000)]

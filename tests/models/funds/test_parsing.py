@@ -147,5 +147,6 @@ def test_a_csv_tree_in_gbk(tmp_path: Path) -> None:
 def test_bad_category_files_are_named(tmp_path: Path, body: str) -> None:
     file = tmp_path / "bad.csv"
     file.write_text(body, encoding="utf-8")
-    with pytest.raises(CategoryFileError, match="科目"):
+    with pytest.raises(CategoryFileError) as raised:
         load_tree(str(file))
+    assert say("funds", raised.value.code, **raised.value.values).startswith(f"科目文件 {file} ")
