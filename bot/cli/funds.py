@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -20,7 +20,6 @@ from bot.config import Settings
 from bot.render import say
 from models.audit import AuditLog
 from models.db import Database
-from models.funds.budgets import check_budgets, read_budget_rows, store_budgets
 from models.funds.categories import CategoryTree
 from models.funds.checkpoints import (
     KeyProblem,
@@ -29,9 +28,7 @@ from models.funds.checkpoints import (
     public_hex,
     registered_key,
 )
-from models.funds.export import statement_xlsx
 from models.funds.figures import figures
-from models.funds.importing import Checked, ImportError_, check_file, import_rows
 from models.funds.ledger import find_ledger
 from models.funds.periods import Period, parse_period
 from models.funds.refusals import Problem, Refused
@@ -39,7 +36,10 @@ from models.funds.tables import FundStatement
 from models.funds.verify import verify_all
 from models.org import Branch
 
-T = "funds"
+if TYPE_CHECKING:
+    from models.funds.importing import Checked
+
+T = "funds"  # the template of every sentence here; spreadsheets (openpyxl) load only when used
 
 
 def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
@@ -105,6 +105,9 @@ async def _verify(settings: Settings, db: Database, args: argparse.Namespace) ->
 
 
 async def _import(settings: Settings, db: Database, args: argparse.Namespace) -> int:
+    from models.funds.budgets import check_budgets, read_budget_rows, store_budgets
+    from models.funds.importing import Checked, ImportError_, import_rows
+
     path, tree = Path(args.file), settings.funds.tree
     today = datetime.now(settings.union.tz).date()
     try:
@@ -138,6 +141,8 @@ def reasons(rejected: Sequence[tuple[int, Sequence[Problem]]]) -> list[tuple[int
 
 def _entries_or_none(path: Path, tree: CategoryTree, today: date, max_yuan: int, budgets: bool) -> Checked:
     """The ledger rows of ``path``; none for a workbook that only holds budgets."""
+    from models.funds.importing import Checked, ImportError_, check_file
+
     try:
         return check_file(path, tree, today=today, max_yuan=max_yuan)
     except ImportError_:
@@ -182,6 +187,8 @@ async def _export(settings: Settings, db: Database, args: argparse.Namespace) ->
 
 async def _statement_file(settings: Settings, db: Database, name: str, period: Period) -> bytes | None:
     """The 收支表 of the ledger of branch ``name``; None when it has no ledger."""
+    from models.funds.export import statement_xlsx
+
     async with db.read() as session:
         branch = await session.scalar(select(Branch).where(col(Branch.name) == name))
         ledger = await find_ledger(session, branch.id or 0) if branch is not None else None

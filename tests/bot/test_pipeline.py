@@ -95,7 +95,7 @@ async def test_unbound_account_may_only_ask_for_help_and_bind(pipeline: Pipeline
     reply = await pipeline.handle(message("我", sender="stranger"))
     assert reply is not None and "请先绑定" in reply.text
     reply = await pipeline.handle(message("帮助", sender="stranger"))
-    assert reply is not None and "绑定 <工号> <姓名>" in reply.text and "· 我" not in reply.text
+    assert reply is not None and "【基本】帮助、绑定" in reply.text and "、我" not in reply.text
 
 
 async def test_inactive_member_is_treated_as_unbound(pipeline: Pipeline, db: Database) -> None:

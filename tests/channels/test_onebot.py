@@ -169,7 +169,7 @@ async def test_without_a_secret_unsigned_events_are_accepted(
     use_database(monkeypatch, db)
     client = await aiohttp_client(create_app(settings_for("", secret="")))
     answer = await reply_of(client, event("帮助"))
-    assert "绑定 <工号> <姓名>" in answer["reply"]
+    assert "【基本】帮助、绑定" in answer["reply"]
 
 
 # ---------------------------------------------------------------- round trips
@@ -191,7 +191,7 @@ async def test_private_help_and_me(client: TestClient, db: Database) -> None:
     help_answer = await reply_of(client, event("/帮助", message_id=7))
     assert "at_sender" not in help_answer
     assert help_answer["auto_escape"] is True
-    assert "绑定 <工号> <姓名>" in help_answer["reply"]
+    assert "【基本】帮助、绑定" in help_answer["reply"]
     me = await reply_of(client, event("我", message_id=8))
     assert "手机：13800000000" in me["reply"]
 
@@ -314,7 +314,7 @@ async def test_the_same_message_id_in_another_chat_is_a_new_message(client: Test
     second = await reply_of(client, event("帮助", group=789, message_id=77))
     private = await reply_of(client, event("帮助", message_id=77))
     assert first["reply"].startswith("张三（工号 10001）")
-    assert "绑定 <工号> <姓名>" in second["reply"] and second["reply"] == private["reply"]
+    assert "【基本】帮助、绑定" in second["reply"] and second["reply"] == private["reply"]
     assert (await stored(db))[0] == 3
 
 

@@ -167,7 +167,7 @@ async def test_a_member_binds_and_asks_who_they_are(connect: Connect, app_db: Da
     assert me.startswith(f"{name}（工号 {number}）\n分工会：计算机学院分工会")
     assert f"已绑定：{kind.label}" in me
     help_text = await kind.ask(client, "帮助")
-    assert "绑定 <工号> <姓名>" in help_text and "你还没有绑定工号" not in help_text
+    assert "【基本】帮助、绑定" in help_text and "你还没有绑定工号" not in help_text
     assert await stored(app_db) == Stored(records=3, accounts=1, outbox=0)
 
 

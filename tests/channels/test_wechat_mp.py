@@ -125,7 +125,7 @@ async def test_a_follower_binds_and_asks_who_they_are_in_plaintext_mode(
     assert me.startswith("张三（工号 10001）\n分工会：计算机学院分工会")
     assert "已绑定：微信公众号" in me
     help_text = await ask(client, "帮助")
-    assert "绑定 <工号> <姓名>" in help_text and "你还没有绑定工号" not in help_text
+    assert "【基本】帮助、绑定" in help_text and "你还没有绑定工号" not in help_text
     assert await stored(app_db) == Stored(records=3, accounts=1, outbox=0)
 
 

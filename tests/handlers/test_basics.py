@@ -172,6 +172,23 @@ async def test_help_for_one_command(pipeline: Pipeline, db: Database) -> None:
     assert "请先绑定" in await text(pipeline, "帮助 我")
 
 
+async def test_help_fits_one_message_and_explains_a_topic_on_request(
+    pipeline: Pipeline, db: Database
+) -> None:
+    officer = await make_member(db, "20001", "王干部", roles=[Role.OFFICER], accounts=[("console", "w")])
+    assert officer.id is not None
+    every = await text(pipeline, "帮助", sender="w")
+    assert len(every.encode()) < 2048  # one WeChat passive reply holds it
+    for line in ("【基本】帮助、绑定、我", "【经费公示】经费、记账、冲销、拨付、慰问、经费公示"):
+        assert line in every.splitlines()
+    assert every.endswith("例如：帮助 教代会提案")
+    topic = (await text(pipeline, "帮助 金点子", sender="w")).splitlines()
+    assert topic[0] == "【金点子】"
+    assert topic[-1] == "发送「帮助 命令」查看某个命令的详细用法，例如：帮助 点子"
+    assert "· 支持 <编号> — 支持一条金点子（每条一次，不能支持自己的）" in topic
+    assert (await text(pipeline, "帮助 报名", sender="w")).startswith("报名：")
+
+
 async def test_a_bound_member_sending_bind_is_told_at_once(pipeline: Pipeline, db: Database) -> None:
     await make_member(db, "10001", "张三", accounts=[("console", "me")])
     assert await text(pipeline, "绑定", sender="me") == (
