@@ -6,10 +6,11 @@ Matching (``Registry.match``) is a pure function of the text, testable without I
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.text import END_PUNCTUATION, SEPARATORS, strip_end_punctuation
 from models.org import Role
@@ -23,6 +24,25 @@ Handler = Callable[["Context", str], Awaitable["Reply | str"]]
 Scope = Literal["any", "private", "group"]
 
 PREFIXES = ("/", "#", "＃")
+
+
+def answers_refusals(
+    *kinds: type[Exception], answer: Callable[[Context, Any], Exception]
+) -> Callable[[Handler], Handler]:
+    """A decorator for a capability's handlers: a domain refusal of one of ``kinds`` is
+    turned by ``answer`` into the error (one sentence) the person gets."""
+
+    def speaks(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapped(ctx: Context, args: str) -> Reply | str:
+            try:
+                return await handler(ctx, args)
+            except kinds as exc:
+                raise answer(ctx, exc) from None
+
+        return wrapped
+
+    return speaks
 
 
 @dataclass(frozen=True, slots=True)

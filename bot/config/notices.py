@@ -6,13 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-
-def _clock(value: str) -> str:
-    hours, sep, minutes = value.strip().partition(":")
-    if (sep and hours.isdigit() and minutes.isdigit() and len(hours) <= 2 and len(minutes) == 2
-            and int(hours) < 24 and int(minutes) < 60):
-        return f"{int(hours):02d}:{minutes}"
-    raise ValueError(f"「{value}」不是一天中的时刻，请写成 \"09:00\" 这样")
+from bot.config.sections import clock as _clock
 
 
 class _Section(BaseModel):

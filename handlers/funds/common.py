@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from datetime import date
 
 from sqlalchemy import bindparam
@@ -11,8 +9,7 @@ from sqlmodel import col, select
 
 from bot.context import Context
 from bot.errors import UserError
-from bot.messages import Reply
-from bot.registry import Handler
+from bot.registry import answers_refusals
 from bot.render import say
 from bot.scope import require_reach
 from models.funds.checkpoints import KeyProblem
@@ -24,17 +21,11 @@ T = "funds"  # the template of every sentence here
 _BRANCH_BY_NAME = select(Branch).where(col(Branch.name) == bindparam("name"))
 
 
-def speaks(handler: Callable[[Context, str], Awaitable[Reply | str]]) -> Handler:
-    """Turn the domain's ``Refused`` (and key problems) into the one sentence to answer."""
+def _answer(ctx: Context, exc: Refused | KeyProblem) -> UserError:
+    return UserError(say(T, exc.code, **exc.values))
 
-    @functools.wraps(handler)
-    async def wrapped(ctx: Context, args: str) -> Reply | str:
-        try:
-            return await handler(ctx, args)
-        except (Refused, KeyProblem) as exc:
-            raise UserError(say(T, exc.code, **exc.values)) from None
 
-    return wrapped
+speaks = answers_refusals(Refused, KeyProblem, answer=_answer)
 
 
 def local_today(ctx: Context) -> date:

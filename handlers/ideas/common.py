@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.context import Context
 from bot.errors import UserError
-from bot.messages import Reply
-from bot.registry import Handler
+from bot.registry import answers_refusals
 from bot.render import say
 from models.ideas.pseudonym import Pseudonyms, pseudonyms
 from models.ideas.submit import Limits
@@ -54,17 +51,7 @@ def refusal(ctx: Context, exc: Refused) -> UserError:
     return UserError(say(T, exc.code, **values))
 
 
-def speaks(handler: Callable[[Context, str], Awaitable[Reply | str]]) -> Handler:
-    """Turn the domain's ``Refused`` into the one sentence the person gets."""
-
-    @functools.wraps(handler)
-    async def wrapped(ctx: Context, args: str) -> Reply | str:
-        try:
-            return await handler(ctx, args)
-        except Refused as exc:
-            raise refusal(ctx, exc) from None
-
-    return wrapped
+speaks = answers_refusals(Refused, answer=refusal)
 
 
 def take_number(args: str, example: str) -> tuple[str, str]:

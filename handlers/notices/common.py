@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.args import parse_when
 from bot.broadcast import BroadcastResult
 from bot.context import Context
 from bot.errors import UserError
-from bot.messages import Reply
 from bot.publication import local
-from bot.registry import Handler
+from bot.registry import answers_refusals
 from bot.render import say
 from bot.scope import reach
 from models.notices import queries
@@ -30,21 +27,14 @@ _SCHEDULE = re.compile(r"(?:^|(?<=\s))发布(?:\s*[:：]\s*|\s+)(?P<when>\S.{0,2
 _PAGE = re.compile(r"(?:第\s*)?([0-9]{1,4})\s*页?")
 
 
-def speaks(handler: Callable[[Context, str], Awaitable[Reply | str]]) -> Handler:
-    """Turn the domain's ``Refused`` into the one sentence the person gets."""
+def refusal(ctx: Context, exc: Refused) -> UserError:
+    """The sentence for a refusal, its times in the union's time zone."""
+    values = {name: value.astimezone(ctx.tz) if isinstance(value, datetime) else value
+              for name, value in exc.values.items()}
+    return UserError(say(T, exc.code, **values))
 
-    @functools.wraps(handler)
-    async def wrapped(ctx: Context, args: str) -> Reply | str:
-        try:
-            return await handler(ctx, args)
-        except Refused as exc:
-            values = dict(exc.values)
-            for name, value in exc.values.items():
-                if isinstance(value, datetime):
-                    values[name] = value.astimezone(ctx.tz)
-            raise UserError(say(T, exc.code, **values)) from None
 
-    return wrapped
+speaks = answers_refusals(Refused, answer=refusal)
 
 
 def split_schedule(ctx: Context, text: str) -> tuple[str, datetime | None]:

@@ -7,18 +7,16 @@ same transaction, with keys derived from the event (``proposal:T2026-007:accepte
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.context import Context
 from bot.errors import UserError
-from bot.messages import Reply
 from bot.notify import Notified, notify_members
-from bot.registry import Handler
+from bot.registry import answers_refusals
 from bot.render import say
 from bot.text import shown
 from models.proposals.flow import Change, Policy, Refused
@@ -70,17 +68,7 @@ def refusal(ctx: Context, exc: Refused) -> UserError:
     return UserError(say(T, exc.code, **values))
 
 
-def speaks(handler: Callable[[Context, str], Awaitable[Reply | str]]) -> Handler:
-    """Turn the domain's ``Refused`` into the one sentence the person gets."""
-
-    @functools.wraps(handler)
-    async def wrapped(ctx: Context, args: str) -> Reply | str:
-        try:
-            return await handler(ctx, args)
-        except Refused as exc:
-            raise refusal(ctx, exc) from None
-
-    return wrapped
+speaks = answers_refusals(Refused, answer=refusal)
 
 
 # ---------------------------------------------------------------- numbers
