@@ -37,7 +37,7 @@ GUESSED_WORDS = {  # words people try for a command
     "节日": ("慰问", "节日慰问", "放假"),
 }
 PLANNED_WORDS = {  # capabilities this version does not have yet (DESIGN §12)
-    "notices": ("公开栏",),
+    "board": ("公开栏",),
 }
 TOPIC_ORDER = ("basics", "proposals", "events", "funds", "ideas", "notices", "calendar")
 

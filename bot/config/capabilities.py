@@ -1,4 +1,4 @@
-"""The capability sections: ``[proposals]`` (教代会提案) and ``[events]`` (活动报名)."""
+"""The capability sections: ``[proposals]`` (教代会提案), ``[events]`` (活动报名) and ``[ideas]`` (金点子)."""
 
 from __future__ import annotations
 

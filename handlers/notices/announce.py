@@ -33,7 +33,7 @@ def register(registry: Registry) -> None:
     ))
     registry.add(Command(
         name="撤回公告", handler=speaks(withdraw_command(Kind.ANNOUNCEMENT)), role=Role.OFFICER,
-        topic="notices", summary="撤回公告：定时的不再发布，已发布的通知各群",
+        topic="notices", summary="撤回公告：定时的不再发布，已发到群里的补发撤回说明",
         usage="撤回公告 <编号>", example="撤回公告 G5",
     ))
 

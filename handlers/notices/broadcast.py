@@ -25,7 +25,8 @@ def register(registry: Registry) -> None:
     ))
     registry.add(Command(
         name="本群归属", aliases=("群归属",), handler=assign_chat_command, role=Role.OFFICER,
-        topic="notices", scope="group", summary="把当前群登记到某个分工会，广播时会发到这个群",
+        topic="notices", scope="group",
+        summary="把当前群登记到某个分工会，这个分工会的广播、公告公示和通知会发到这个群",
         usage="本群归属 <分工会名称>", example="本群归属 计算机学院分工会",
     ))
 

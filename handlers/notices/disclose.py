@@ -70,7 +70,7 @@ def register(registry: Registry) -> None:
     ))
     registry.add(Command(
         name="撤回公示", handler=speaks(withdraw_command(Kind.DISCLOSURE)), role=Role.OFFICER,
-        topic="notices", summary="撤回公示：定时的不再发布，已发布的通知各群",
+        topic="notices", summary="撤回公示：定时的不再发布，已发到群里的补发撤回说明",
         usage="撤回公示 <编号>", example="撤回公示 S8",
     ))
     registry.add_dialog(DIALOG)
