@@ -37,6 +37,7 @@ from bot.config.sections import (
     parse_rate,
 )
 from bot.errors import ConfigError
+from bot.render import say
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 
@@ -102,7 +103,7 @@ def load_settings(path: Path | str | None = None, *, data: dict[str, Any] | None
     try:
         return Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(f"配置有误：{describe(exc.errors()[0])}") from None
+        raise ConfigError(say("config", "invalid", problem=describe(exc.errors()[0]))) from None
 
 
 def _read_toml(path: Path | str | None) -> dict[str, Any]:
@@ -115,6 +116,6 @@ def _read_toml(path: Path | str | None) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"配置有误：找不到配置文件 {path}") from None
+        raise ConfigError(say("config", "file_missing", path=path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"配置有误：{path} {toml_problem(exc)}") from None
+        raise ConfigError(say("config", "file_unreadable", path=path, problem=toml_problem(exc))) from None

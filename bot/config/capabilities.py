@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from bot.config.errors import ConfigProblem
 from bot.config.sections import Section, clock
 
 
@@ -38,9 +39,9 @@ def _plain_names(names: list[str], *, limit: int) -> list[str]:
     seen: set[str] = set()
     for name in names:
         if not name or len(name) > limit or any(c.isspace() or c in "、,，;；" for c in name):
-            raise ValueError(f"「{name}」要是 1 到 {limit} 个字符，不含空格和 、,;")
+            raise ConfigProblem("config", "name_bad", name=name, limit=limit)
         if name in seen:
-            raise ValueError(f"「{name}」写了两次")
+            raise ConfigProblem("config", "name_twice", name=name)
         seen.add(name)
     return names
 

@@ -6,18 +6,19 @@ from typing import ClassVar, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from bot.config.errors import ConfigProblem
 from bot.config.sections import Section
 
 
 def _api_base(value: str) -> str:
     if not value.startswith(("https://", "http://")):
-        raise ValueError("api_base 要写网址，例如 https://api.weixin.qq.com")
+        raise ConfigProblem("config", "api_base_bad")
     return value.rstrip("/")
 
 
 def _aes_alphabet(value: str) -> str:
     if value and not (value.isascii() and value.isalnum()):
-        raise ValueError("encoding_aes_key 只含字母和数字，请从后台重新复制")
+        raise ConfigProblem("config", "aes_alphabet")
     return value
 
 
@@ -67,7 +68,7 @@ class WecomSettings(_WechatSection):
     @classmethod
     def _agent_digits(cls, value: str) -> str:
         if value and not value.isdigit():
-            raise ValueError("agent_id 是应用详情页的 AgentId（一串数字），例如 1000002")
+            raise ConfigProblem("config", "agent_id_bad")
         return value
 
     @field_validator("robots")
@@ -77,9 +78,9 @@ class WecomSettings(_WechatSection):
         for name, given in value.items():
             key = given.strip().rpartition("key=")[2].split("&")[0]
             if not name.strip() or len(name) > 128:
-                raise ValueError("每个群机器人要写群名（1 到 128 个字符）")
+                raise ConfigProblem("config", "robot_name_bad")
             if not key or not all(c.isascii() and (c.isalnum() or c in "-_") for c in key):
-                raise ValueError(f"群机器人「{name}」：请粘贴它的 Webhook 地址中 key= 后面的部分")
+                raise ConfigProblem("config", "robot_key_bad", name=name)
             keys[name] = key
         return keys
 
@@ -96,7 +97,7 @@ class OnebotSettings(Section):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError("api_url 要以 http:// 或 https:// 开头，例如 http://127.0.0.1:3000")
+            raise ConfigProblem("config", "onebot_url_bad")
         return value.rstrip("/")
 
 
@@ -116,7 +117,7 @@ class QqOfficialSettings(Section):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError("要以 https:// 开头，例如 https://api.sgroup.qq.com")
+            raise ConfigProblem("config", "qq_url_bad")
         return value.rstrip("/")
 
     @model_validator(mode="after")
@@ -135,9 +136,9 @@ def _require(section: BaseModel, *keys: str) -> None:
         return
     for key in keys:
         if not getattr(section, key):
-            raise ValueError(f"启用这个渠道时必须填写 {key}")
+            raise ConfigProblem("config", "channel_key_missing", key=key)
 
 
 def _aes_key(key: str) -> None:
     if key and len(key) != 43:
-        raise ValueError("encoding_aes_key 必须是后台显示的 43 个字符")
+        raise ConfigProblem("config", "aes_length")

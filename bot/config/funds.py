@@ -51,7 +51,7 @@ class FundsSettings(BaseModel):
             if kind not in self.relief_types:
                 raise ConfigProblem("funds", "config_limit_kind", kind=kind, known=list(self.relief_types))
             if amount <= 0:
-                raise ValueError(f"limits.{kind} 应大于 0（元）")
+                raise ConfigProblem("funds", "config_limit_positive", kind=kind)
         return self
 
     @property

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.config.errors import ConfigProblem
 from bot.config.sections import Section, clock
 
 
@@ -33,9 +34,9 @@ class SchedulerSettings(Section):
     @classmethod
     def _reminder_hours(cls, value: list[int]) -> list[int]:
         if any(not 1 <= hours <= 720 for hours in value):
-            raise ValueError("每个提醒是开始前 1 到 720 小时，例如 [24, 2]")
+            raise ConfigProblem("config", "reminder_hours_bad")
         if len(set(value)) != len(value):
-            raise ValueError("有一个提醒时间写了两次")
+            raise ConfigProblem("config", "reminder_hours_twice")
         return sorted(value, reverse=True)
 
 
@@ -71,7 +72,7 @@ class HolidaySettings(Section):
     def _branch_names(cls, value: list[str]) -> list[str]:
         names = [name.strip() for name in value]
         if any(not name or len(name) > 64 for name in names):
-            raise ValueError("每一项是名册里的分工会名称（1 到 64 个字符）")
+            raise ConfigProblem("config", "branch_name_bad")
         return names
 
     @field_validator("template")
@@ -83,9 +84,9 @@ class HolidaySettings(Section):
         if not name:
             return ""
         if not all(c.isalnum() or c in "_-" for c in name):
-            raise ValueError(f"模板「{value}」：请写文件名，例如 \"holiday_端午\"")
+            raise ConfigProblem("config", "template_name_bad", value=value)
         if not (files("templates") / "notices" / f"{name}.txt.j2").is_file():
-            raise ValueError(f"模板「{value}」：没有 templates/notices/{name}.txt.j2 这个文件")
+            raise ConfigProblem("config", "template_missing", value=value, name=name)
         return name
 
 
@@ -101,9 +102,7 @@ class HolidaysSettings(BaseModel):
         if isinstance(data, dict):
             for key in data:
                 if key not in HOLIDAY_KEYS:
-                    raise ValueError(
-                        f"「{key}」不是节日名称，可用：{'、'.join(HOLIDAY_KEYS)}"
-                    )
+                    raise ConfigProblem("config", "festival_unknown", key=key, known=HOLIDAY_KEYS)
         return data
 
     def get(self, key: str) -> HolidaySettings | None:

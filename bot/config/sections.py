@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.config.errors import ConfigProblem
+
 
 class Section(BaseModel):
     # ids such as ``agent_id = 1000002`` or a QQ ``app_id`` are typed as TOML numbers:
@@ -25,7 +27,7 @@ class UnionSettings(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"没有「{value}」这个时区，例如 \"Asia/Shanghai\"") from exc
+            raise ConfigProblem("config", "timezone_unknown", value=value) from exc
         return value
 
     @property
@@ -57,9 +59,9 @@ class DatabaseSettings(Section):
             if value.startswith(plain):
                 return driver + value[len(plain):]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("请写 sqlite+aiosqlite:///文件路径.db 或 postgresql+asyncpg://用户@主机/库名")
+            raise ConfigProblem("config", "database_url_bad")
         if value.startswith("sqlite") and value.rstrip("/").endswith(("sqlite+aiosqlite:", ":memory:")):
-            raise ValueError("SQLite 要写一个文件，例如 sqlite+aiosqlite:///data/unionbot.db")
+            raise ConfigProblem("config", "sqlite_file_missing")
         return value
 
 
@@ -78,7 +80,7 @@ def parse_rate(text: str) -> tuple[int, float]:
     """``"20/min"`` → (20, 60.0): at most 20 messages in any 60 seconds."""
     count, _, unit = text.strip().partition("/")
     if not count.strip().isdigit() or unit.strip() not in RATE_UNITS or int(count) < 1:
-        raise ValueError(f"发送速度「{text}」要写成 \"20/min\"、\"1/s\" 或 \"100/h\" 这样")
+        raise ConfigProblem("config", "rate_bad", text=text)
     return int(count), RATE_UNITS[unit.strip()]
 
 
@@ -99,7 +101,7 @@ class OutboxSettings(Section):
         for target, rate in value.items():
             channel, _, kind = target.partition(":")
             if not channel or kind not in ("user", "group", "robot"):
-                raise ValueError(f"「{target}」要写成 \"渠道:user\"、\"渠道:group\" 或 \"渠道:robot\"")
+                raise ConfigProblem("config", "rate_target_bad", target=target)
             parse_rate(rate)
         return value
 
@@ -110,4 +112,4 @@ def clock(value: str) -> str:
     if (sep and hours.isdigit() and minutes.isdigit() and len(hours) <= 2 and len(minutes) == 2
             and int(hours) < 24 and int(minutes) < 60):
         return f"{int(hours):02d}:{minutes}"
-    raise ValueError(f"「{value}」不是一天中的时刻，请写成 \"09:00\" 这样")
+    raise ConfigProblem("config", "clock_bad", value=value)
