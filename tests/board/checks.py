@@ -36,12 +36,13 @@ SMALL_TEXT = """((min) => {
       const m = el.getScreenCTM();
       size *= Math.sqrt(Math.abs(m.a * m.d - m.b * m.c));
     }
-    if (size < min - 0.01) small.push(`${el.tagName} ${size.toFixed(1)}px «${node.textContent.trim().slice(0, 24)}»`);
+    const text = node.textContent.trim().slice(0, 24);
+    if (size < min - 0.01) small.push(`${el.tagName} ${size.toFixed(1)}px «${text}»`);
   }
   return small;
-})(%d)""" % MIN_TEXT_PX
+})""" + f"({MIN_TEXT_PX})"
 
-#: Links and controls smaller than MIN_TARGET_PX in either direction, inline links in running text excepted.
+#: Links and controls under MIN_TARGET_PX in either direction (inline links in running text excepted).
 SMALL_TARGETS = """((min) => {
   const small = [];
   for (const el of document.querySelectorAll('a[href], button, input, select, textarea, summary')) {
@@ -53,11 +54,12 @@ SMALL_TARGETS = """((min) => {
       && block.textContent.trim().length > el.textContent.trim().length + 4;
     if (inSentence) continue;
     if (r.width < min || r.height < min) {
-      small.push(`${el.tagName} ${Math.round(r.width)}×${Math.round(r.height)} «${el.textContent.trim().slice(0, 24)}»`);
+      const text = el.textContent.trim().slice(0, 24);
+      small.push(`${el.tagName} ${Math.round(r.width)}×${Math.round(r.height)} «${text}»`);
     }
   }
   return small;
-})(%d)""" % MIN_TARGET_PX
+})""" + f"({MIN_TARGET_PX})"
 
 #: Every link's target (the browser resolves them to absolute URLs).
 LINKS = "[...document.querySelectorAll('a[href]')].map(a => a.href)"
