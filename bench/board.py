@@ -104,7 +104,7 @@ def config_text(tmp: Path, port: int) -> str:
             f'log_level = "WARNING"\n[database]\nurl = "sqlite+aiosqlite:///{tmp}/bench.db"\n'
             f'[security]\nreplay_window_seconds = 0\n[scheduler]\nenabled = false\n'
             f'[funds]\nkey_file = "{tmp}/funds.key"\nrequire_review = false\n'
-            f'[ideas]\nkey_file = "{tmp}/ideas.key"\n')
+            f'[ideas]\nkey_file = "{tmp}/ideas.key"\n[board]\nkey_file = "{tmp}/board.key"\n')
 
 
 async def prepare(args: argparse.Namespace, tmp: Path, port: int) -> str | None:
