@@ -27,7 +27,7 @@ from bot.metrics import Metrics
 from bot.outbox.worker import OutboxWorker, Sender
 from bot.pipeline import Pipeline
 from bot.render import say
-from handlers import build_registry
+from handlers import board, build_registry
 from models import migrate
 from models.base import utcnow
 from models.db import Database
@@ -200,6 +200,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         app.cleanup_ctx.append(scheduler_ctx)
     install_channels(app, settings)
     downloads.install(app)
+    board.install(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bot.registry import Registry
-from handlers import basics, calendar, events, funds, ideas, notices, proposals
+from handlers import basics, board, calendar, events, funds, ideas, notices, proposals
 
 
 def build_registry() -> Registry:
     """A registry with every command and dialog of unionbot."""
     registry = Registry()
-    for module in (basics, notices, proposals, events, funds, ideas, calendar):
+    for module in (basics, notices, board, proposals, events, funds, ideas, calendar):
         module.register(registry)
     return registry

@@ -36,9 +36,7 @@ GUESSED_WORDS = {  # words people try for a command
     "取消报名": ("不去了", "退出活动"),
     "节日": ("慰问", "节日慰问", "放假"),
 }
-PLANNED_WORDS = {  # capabilities this version does not have yet (DESIGN §12)
-    "board": ("公开栏",),
-}
+PLANNED_WORDS: dict[str, tuple[str, ...]] = {}  # capabilities this version does not have yet
 TOPIC_ORDER = ("basics", "proposals", "events", "funds", "ideas", "notices", "calendar")
 
 

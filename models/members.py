@@ -141,3 +141,12 @@ async def channels_of_member(session: AsyncSession, member_id: int) -> list[str]
 async def branch_name(session: AsyncSession, branch_id: int) -> str:
     rows = await _BRANCH_NAME.rows(session, {"branch_id": branch_id})
     return str(rows[0][0]) if rows else ""
+
+
+async def member_is_active(session: AsyncSession, member_id: int) -> bool:
+    """Whether ``member_id`` is a member still marked active (false for an unknown id)."""
+    active = await session.scalar(
+        core_select(col(Member.active)).where(col(Member.id) == bindparam("member_id")),
+        {"member_id": member_id},
+    )
+    return bool(active)

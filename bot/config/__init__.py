@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.config.board import BoardSettings
 from bot.config.capabilities import EventSettings, IdeaSettings, ProposalSettings
 from bot.config.channels import (
     QQ_API_BASE,
@@ -43,7 +44,7 @@ DEFAULT_CONFIG_PATH = Path("config.toml")
 
 
 __all__ = [
-    "DEFAULT_CONFIG_PATH", "HOLIDAY_KEYS", "QQ_API_BASE", "QQ_SANDBOX_API_BASE",
+    "DEFAULT_CONFIG_PATH", "HOLIDAY_KEYS", "QQ_API_BASE", "QQ_SANDBOX_API_BASE", "BoardSettings",
     "DatabaseSettings", "DialogSettings", "EventSettings", "HolidaySettings", "HolidaysSettings",
     "IdeaSettings",
     "OnebotSettings", "OutboxSettings", "ProposalSettings", "QqOfficialSettings",
@@ -79,6 +80,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     funds: FundsSettings = FundsSettings()
     notices: NoticeSettings = NoticeSettings()
+    board: BoardSettings = BoardSettings()
 
     @classmethod
     def settings_customise_sources(

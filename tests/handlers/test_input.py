@@ -168,7 +168,6 @@ async def test_a_missing_argument_gets_the_usage(
 
 
 @pytest.mark.parametrize(("words", "expected"), [
-    ("公开栏", "「公开栏」：公开栏功能在这个版本里还没有开放"),
     ("join A2", "没看懂「join A2」。你是不是想：\n· 报名 <编号> [+家属人数] [备注]"),
     ("join a7", "没看懂「join a7」。你是不是想：\n· 报名 <编号> [+家属人数] [备注] — 报名参加活动，"
                 "可带家属、写备注；名额满了自动候补；再发一次可修改，例如：报名 A7 +1 素食"),
@@ -189,7 +188,7 @@ async def test_suggestions_leave_out_commands_the_sender_may_not_use(
 
 
 async def test_unknown_words_in_a_group_stay_silent(pipeline: Pipeline, officer: Member) -> None:
-    for words in ("公开栏", "join A2", "投票"):
+    for words in ("join A2", "投票"):
         assert await pipeline.handle(message(words, sender="zhang", chat_type="group")) is None
 
 

@@ -1,0 +1,18 @@
+"""The board's pages and the cards of its front page, in one place.
+
+``ROUTES`` maps a path under ``/board`` to a page handler (a function of the request
+that returns a ``Page``); ``HOME_CARDS`` lists what the front page shows, each a
+function of the session, the branch view and the time returning values for
+``home.html.j2`` (which includes ``home_<card>.html.j2`` where each belongs).
+"""
+
+from __future__ import annotations
+
+from handlers.board import home
+from handlers.board.pages import PageHandler
+
+ROUTES: list[tuple[str, PageHandler]] = [
+    ("/", home.home),
+]
+
+HOME_CARDS: list[home.Card] = []
