@@ -1,0 +1,266 @@
+"""Whether a published statement still holds: its checkpoint against the ledger today.
+
+Each published statement carries a signed checkpoint (entry count and head hash). The
+board tells members, in plain words, whether the entries it covered are still the ones
+that were published, and whether it continues the earlier statements: the chain is
+recomputed from the first entry up to the newest checkpoint (the same checks as
+``unionbot funds verify``: positions without gaps, each entry linked to the previous
+one, each hash what the entry's fields give), the recomputed head at every checkpoint
+is compared with the signed one, and every signature is checked against the union's key.
+
+Recomputing 100,000 entries takes about a second, so ``ChainCache`` keeps the result
+per ledger and newest checkpoint: the first request waits for it (concurrent ones wait
+for the same walk), later ones get it at once, and once it is ``max_age`` old the next
+request starts a fresh walk in the background and is answered with the last result
+(the page says when it was checked). The walk reads and hashes a few hundred entries at
+a time and yields to the event loop in between, so other requests are not held up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from models.db import Database
+from models.funds.chain import GENESIS, HASHED, hash_values
+from models.funds.checkpoints import registered_key, signature_ok
+from models.funds.tables import FundCheckpoint, FundStatement
+
+CHUNK = 400  # entries read and hashed between two yields to the event loop
+_CHUNK_QUERY = text(f"SELECT {', '.join(HASHED)}, hash FROM fund_entry "
+                    "WHERE ledger_id = :ledger AND seq > :after AND seq <= :upto ORDER BY seq LIMIT :limit")
+_SEQ, _NUMBER, _PREV = HASHED.index("seq"), HASHED.index("number"), HASHED.index("prev_hash")
+_HASH = len(HASHED)
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    """A checkpoint with the period of the statement it was taken for (None: taken alone)."""
+
+    id: int
+    statement_id: int | None
+    entry_count: int
+    head_hash: str
+    signed_at: datetime
+    period_key: str | None
+    valid: bool  # signed by the union's registered key
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """The first entry where the recomputed chain departs from the stored one."""
+
+    seq: int  # its position (for ``missing``: the first position absent)
+    number: str | None  # the entry concerned (for ``missing``: the one found there instead, if any)
+    code: str  # changed | broken_link | missing
+
+
+@dataclass(frozen=True, slots=True)
+class ChainState:
+    """The ledger's chain recomputed up to its newest checkpoint."""
+
+    walked: int  # entries checked before the first break (or all of them)
+    heads: dict[int, str]  # recomputed hash after entry n, for every checkpoint's n
+    broken: Break | None
+    checked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the board says about one statement's checkpoint.
+
+    ``code``: ``first`` (the ledger's first statement, untouched), ``continues`` (untouched and
+    extends ``previous``), ``changed`` / ``reordered`` / ``deleted`` (an entry ``number``
+    published with ``since`` is no longer what was published), ``rewritten`` (the chain was
+    recomputed after an edit: ``since``'s head no longer matches), ``signature`` (``since``'s
+    checkpoint is not signed by the union's key), ``regressed`` (``since`` covers fewer
+    entries than an earlier statement).
+    """
+
+    code: str
+    entries: int
+    checked_at: datetime
+    previous: Seal | None = None
+    since: Seal | None = None
+    number: str | None = None
+    walked: int = 0  # entries found intact from the first one on
+
+    @property
+    def intact(self) -> bool:
+        return self.code in ("first", "continues")
+
+
+async def seals_of(session: AsyncSession, ledger_id: int) -> list[Seal]:
+    """The ledger's checkpoints in the order they were signed, each with its statement's period."""
+    query = (select(FundCheckpoint, col(FundStatement.period_key))
+             .outerjoin(FundStatement, col(FundStatement.id) == col(FundCheckpoint.statement_id))
+             .where(col(FundCheckpoint.ledger_id) == ledger_id)
+             .order_by(col(FundCheckpoint.signed_at), col(FundCheckpoint.id)))
+    rows = (await session.execute(query)).all()
+    key = await registered_key(session)
+    return [Seal(checkpoint.id or 0, checkpoint.statement_id, checkpoint.entry_count, checkpoint.head_hash,
+                 checkpoint.signed_at, period_key, _signed_by(checkpoint, key))
+            for checkpoint, period_key in rows]
+
+
+def _signed_by(checkpoint: FundCheckpoint, key: str | None) -> bool:
+    return key is not None and checkpoint.public_key == key and signature_ok(checkpoint, key)
+
+
+@dataclass(slots=True)
+class _Walk:
+    count: int = 0
+    head: str = GENESIS
+    heads: dict[int, str] = field(default_factory=dict)
+
+
+def _step(walk: _Walk, row: tuple[Any, ...]) -> Break | None:
+    seq, number = row[_SEQ], row[_NUMBER]
+    if seq != walk.count + 1:
+        return Break(walk.count + 1, number, "missing")
+    if row[_PREV] != walk.head:
+        return Break(seq, number, "broken_link")
+    if hash_values(row[:_HASH]) != row[_HASH]:
+        return Break(seq, number, "changed")
+    walk.count, walk.head = seq, row[_HASH]
+    return None
+
+
+async def walk_chain(session: AsyncSession, ledger_id: int, counts: set[int], *,
+                     now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ChainState:
+    """Recompute the chain up to the largest of ``counts``, noting the head after each of them."""
+    upto = max(counts, default=0)
+    walk = _Walk(heads={0: GENESIS} if 0 in counts else {})
+    while walk.count < upto:
+        rows = (await session.execute(_CHUNK_QUERY, {
+            "ledger": ledger_id, "after": walk.count, "upto": upto, "limit": CHUNK})).all()
+        if not rows:
+            return ChainState(walk.count, walk.heads, Break(walk.count + 1, None, "missing"), now())
+        for row in rows:
+            broken = _step(walk, tuple(row))
+            if broken is not None:
+                return ChainState(walk.count, walk.heads, broken, now())
+            if walk.count in counts:
+                walk.heads[walk.count] = walk.head
+        await asyncio.sleep(0)  # let other requests run between chunks
+    return ChainState(walk.count, walk.heads, None, now())
+
+
+# ---------------------------------------------------------------- the verdict
+
+
+def _first_covering(seals: list[Seal], seq: int) -> Seal:
+    """The earliest checkpoint that published entry ``seq``."""
+    return next(seal for seal in seals if seal.entry_count >= seq)
+
+
+def _break_verdict(broken: Break, seals: list[Seal], mine: Seal, state: ChainState) -> Verdict:
+    code = {"changed": "changed", "broken_link": "reordered", "missing": "deleted"}[broken.code]
+    return Verdict(code, mine.entry_count, state.checked_at, since=_first_covering(seals, broken.seq),
+                   number=broken.number, walked=state.walked)
+
+
+def verdict(seals: list[Seal], seal_id: int, state: ChainState) -> Verdict:
+    """The verdict on checkpoint ``seal_id`` given the recomputed chain ``state``."""
+    index = next(i for i, seal in enumerate(seals) if seal.id == seal_id)
+    mine, earlier = seals[index], seals[:index + 1]
+    furthest = 0
+    for seal in earlier:
+        if not seal.valid:
+            return Verdict("signature", mine.entry_count, state.checked_at, since=seal)
+        if seal.entry_count < furthest:
+            return Verdict("regressed", mine.entry_count, state.checked_at, since=seal)
+        furthest = seal.entry_count
+    if state.broken is not None and state.broken.seq <= mine.entry_count:
+        return _break_verdict(state.broken, earlier, mine, state)
+    for seal in earlier:
+        if state.heads.get(seal.entry_count) != seal.head_hash:
+            return Verdict("rewritten", mine.entry_count, state.checked_at, since=seal)
+    if index == 0:
+        return Verdict("first", mine.entry_count, state.checked_at)
+    return Verdict("continues", mine.entry_count, state.checked_at, previous=seals[index - 1])
+
+
+# ---------------------------------------------------------------- the cache
+
+
+@dataclass(slots=True)
+class _Cached:
+    key: tuple[int, int]  # (newest checkpoint id, its entry count)
+    seals: list[Seal]
+    state: ChainState
+    at: float  # monotonic seconds
+
+
+class ChainCache:
+    """Recomputed chains per ledger, kept ``max_age`` seconds before a background refresh."""
+
+    def __init__(self, db: Database, *, max_age: float = 600.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._db = db
+        self.max_age = max_age
+        self._monotonic = monotonic
+        self._done: dict[int, _Cached] = {}
+        self._running: dict[int, asyncio.Task[_Cached]] = {}
+        self.walks = 0  # how many walks were started (for tests and benchmarks)
+
+    async def _compute(self, ledger_id: int) -> _Cached:
+        async with self._db.read() as session:
+            seals = await seals_of(session, ledger_id)
+            state = await walk_chain(session, ledger_id, {seal.entry_count for seal in seals})
+        newest = seals[-1] if seals else None
+        key = (newest.id, newest.entry_count) if newest else (0, 0)
+        return _Cached(key, seals, state, self._monotonic())
+
+    def _start(self, ledger_id: int) -> asyncio.Task[_Cached]:
+        task = self._running.get(ledger_id)
+        if task is None:
+            self.walks += 1
+            task = asyncio.create_task(self._compute(ledger_id))
+            self._running[ledger_id] = task
+            task.add_done_callback(lambda done: self._finished(ledger_id, done))
+        return task
+
+    def _finished(self, ledger_id: int, task: asyncio.Task[_Cached]) -> None:
+        if self._running.get(ledger_id) is task:
+            del self._running[ledger_id]
+        if not task.cancelled() and task.exception() is None:
+            self._done[ledger_id] = task.result()
+
+    async def verdict(self, ledger_id: int, statement_id: int, newest: tuple[int, int]) -> Verdict | None:
+        """The verdict on the checkpoint of statement ``statement_id``; ``newest`` is the ledger's
+        newest checkpoint (id, entry count) as the caller read it. None when there is none."""
+        cached = self._done.get(ledger_id)
+        if cached is None or cached.key != newest:
+            cached = await asyncio.shield(self._start(ledger_id))
+        elif self._monotonic() - cached.at > self.max_age:
+            self._start(ledger_id)  # answered from the last result; the next request gets the new one
+        seal = next((seal for seal in cached.seals if seal.statement_id == statement_id), None)
+        return verdict(cached.seals, seal.id, cached.state) if seal is not None else None
+
+    async def close(self) -> None:
+        """Stop walks still running (at shutdown, before the database closes)."""
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+async def newest_seal(session: AsyncSession, ledger_id: int) -> tuple[int, int]:
+    """(id, entry count) of the ledger's newest checkpoint; (0, 0) when there is none."""
+    query = (select(col(FundCheckpoint.id), col(FundCheckpoint.entry_count))
+             .where(col(FundCheckpoint.ledger_id) == ledger_id)
+             .order_by(col(FundCheckpoint.signed_at).desc(), col(FundCheckpoint.id).desc()).limit(1))
+    row = (await session.execute(query)).first()
+    return (int(row[0]), int(row[1])) if row is not None else (0, 0)
