@@ -10,9 +10,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.registry import Registry
-from handlers.board import access, command, home, routes, static
+from handlers.board import access, command, funds, home, routes, static
 from handlers.board.pages import BASE, cached
 from handlers.board.state import MEMBERS, PAGES, STYLE, ActiveMembers, PageCache
+from models.funds.seals import ChainCache
 
 
 async def _missing(request: web.Request) -> web.StreamResponse:
@@ -26,6 +27,8 @@ def board_app() -> web.Application:
     board[MEMBERS] = ActiveMembers()
     board[STYLE] = static.load_stylesheet()
     board[home.CARDS] = list(routes.HOME_CARDS)
+    board[funds.SEALS] = ChainCache()
+    board.on_shutdown.append(funds.close_seals)
     for path, handler in routes.ROUTES:
         board.router.add_get(path, cached(handler))
     board.router.add_get("/enter", access.enter)

@@ -8,11 +8,13 @@ function of the session, the branch view and the time returning values for
 
 from __future__ import annotations
 
-from handlers.board import home
+from handlers.board import funds, home
 from handlers.board.pages import PageHandler
 
 ROUTES: list[tuple[str, PageHandler]] = [
     ("/", home.home),
+    ("/funds", funds.funds_list),
+    ("/funds/{period}", funds.statement),
 ]
 
-HOME_CARDS: list[home.Card] = []
+HOME_CARDS: list[home.Card] = [funds.latest_card]

@@ -23,6 +23,7 @@ from sqlmodel import col
 from models.funds.periods import Period, parse_period
 from models.funds.refusals import Refused
 from models.funds.tables import FundDayTotal, FundEntry, FundLedger, FundStatement, Kind, StatementStatus
+from models.org import Branch
 
 ENTRIES_PER_PAGE = 50
 PUBLISHED = StatementStatus.PUBLISHED.value
@@ -122,6 +123,36 @@ async def published_statement(session: AsyncSession, ledger_id: int, period: Per
         col(FundStatement.status) == PUBLISHED)
     row = (await session.execute(query)).scalar_one_or_none()
     return _published(row) if row is not None else None
+
+
+async def union_branch(session: AsyncSession) -> int | None:
+    """The university union's own branch (the root), whose ledger is the union's."""
+    query = select(func.min(col(Branch.id))).where(col(Branch.parent_id).is_(None))
+    found = (await session.execute(query)).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    branch_id: int
+    statement: Published
+
+
+async def published_list(session: AsyncSession, *, branch_id: int | None, limit: int, offset: int = 0,
+                         ) -> tuple[list[Listed], int]:
+    """Published statements of one branch (None: of every ledger), most recently published
+    first, one page of them; and how many there are in all."""
+    where = [col(FundStatement.status) == PUBLISHED]
+    if branch_id is not None:
+        where.append(col(FundLedger.branch_id) == branch_id)
+    joined = col(FundLedger.id) == col(FundStatement.ledger_id)
+    query = (select(FundStatement, col(FundLedger.branch_id)).join(FundLedger, joined).where(*where)
+             .order_by(col(FundStatement.published_at).desc(), col(FundStatement.id).desc())
+             .limit(limit).offset(offset))
+    total = (await session.execute(
+        select(func.count()).select_from(FundStatement).join(FundLedger, joined).where(*where))).scalar_one()
+    found = [(int(branch), _published(row)) for row, branch in (await session.execute(query)).all()]
+    return [Listed(branch, statement) for branch, statement in found if statement is not None], int(total)
 
 
 # ---------------------------------------------------------------- month by month

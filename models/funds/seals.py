@@ -204,28 +204,26 @@ class _Cached:
 class ChainCache:
     """Recomputed chains per ledger, kept ``max_age`` seconds before a background refresh."""
 
-    def __init__(self, db: Database, *, max_age: float = 600.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._db = db
+    def __init__(self, *, max_age: float = 600.0, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.max_age = max_age
         self._monotonic = monotonic
         self._done: dict[int, _Cached] = {}
         self._running: dict[int, asyncio.Task[_Cached]] = {}
         self.walks = 0  # how many walks were started (for tests and benchmarks)
 
-    async def _compute(self, ledger_id: int) -> _Cached:
-        async with self._db.read() as session:
+    async def _compute(self, db: Database, ledger_id: int) -> _Cached:
+        async with db.read() as session:
             seals = await seals_of(session, ledger_id)
             state = await walk_chain(session, ledger_id, {seal.entry_count for seal in seals})
         newest = seals[-1] if seals else None
         key = (newest.id, newest.entry_count) if newest else (0, 0)
         return _Cached(key, seals, state, self._monotonic())
 
-    def _start(self, ledger_id: int) -> asyncio.Task[_Cached]:
+    def _start(self, db: Database, ledger_id: int) -> asyncio.Task[_Cached]:
         task = self._running.get(ledger_id)
         if task is None:
             self.walks += 1
-            task = asyncio.create_task(self._compute(ledger_id))
+            task = asyncio.create_task(self._compute(db, ledger_id))
             self._running[ledger_id] = task
             task.add_done_callback(lambda done: self._finished(ledger_id, done))
         return task
@@ -236,14 +234,15 @@ class ChainCache:
         if not task.cancelled() and task.exception() is None:
             self._done[ledger_id] = task.result()
 
-    async def verdict(self, ledger_id: int, statement_id: int, newest: tuple[int, int]) -> Verdict | None:
+    async def verdict(self, db: Database, ledger_id: int, statement_id: int, newest: tuple[int, int],
+                      ) -> Verdict | None:
         """The verdict on the checkpoint of statement ``statement_id``; ``newest`` is the ledger's
         newest checkpoint (id, entry count) as the caller read it. None when there is none."""
         cached = self._done.get(ledger_id)
         if cached is None or cached.key != newest:
-            cached = await asyncio.shield(self._start(ledger_id))
+            cached = await asyncio.shield(self._start(db, ledger_id))
         elif self._monotonic() - cached.at > self.max_age:
-            self._start(ledger_id)  # answered from the last result; the next request gets the new one
+            self._start(db, ledger_id)  # answered from the last result; the next request gets the new one
         seal = next((seal for seal in cached.seals if seal.statement_id == statement_id), None)
         return verdict(cached.seals, seal.id, cached.state) if seal is not None else None
 

@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from models.db import Database
 from models.funds import statements as flow
-from models.funds.categories import load_tree
+from models.funds.categories import CategoryTree, load_tree
 from models.funds.chain import GENESIS, entry_hash, hashed_fields
 from models.funds.checkpoints import load_or_create_key
 from models.funds.figures import figures
@@ -21,14 +21,15 @@ from tests.models.funds.support import book
 
 
 async def publish(db: Database, branch: int, period_key: str, key_path: Path, *,
-                  now: datetime = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)) -> FundStatement:
+                  now: datetime = datetime(2026, 12, 5, 4, 0, tzinfo=UTC),
+                  tree: CategoryTree | None = None) -> FundStatement:
     """Draft and publish ``period_key``'s statement of ``branch`` with a signed checkpoint."""
     period = parse_period(period_key)
     key = load_or_create_key(key_path)
     async with db.write() as session:
         ledger = await lock_ledger(session, branch)
         statement, _made = await flow.draft(session, ledger, period, by=None, now=now)
-        figs = await figures(session, load_tree(), ledger, period)
+        figs = await figures(session, tree or load_tree(), ledger, period)
         await flow.publish(session, statement, ledger, figs, key=key, key_path=key_path, by=None, now=now)
         return statement
 

@@ -41,7 +41,7 @@ async def _verdict(db: Database, ledger_id: int, period_key: str) -> Verdict:
         statement = await published_statement(session, ledger_id, parse_period(period_key))
         newest = await newest_seal(session, ledger_id)
     assert statement is not None
-    found = await ChainCache(db).verdict(ledger_id, statement.id, newest)
+    found = await ChainCache().verdict(db, ledger_id, statement.id, newest)
     assert found is not None
     return found
 
@@ -150,27 +150,27 @@ async def test_the_cache_walks_once_per_checkpoint_and_refreshes_in_the_backgrou
 ) -> None:
     cs, ledger_id = await _two_quarters(db, tmp_path / "k")
     now = [0.0]
-    cache = ChainCache(db, max_age=60, monotonic=lambda: now[0])
+    cache = ChainCache(max_age=60, monotonic=lambda: now[0])
     async with db.read() as session:
         newest = await newest_seal(session, ledger_id)
         latest = (await published_statements(session, ledger_id))[0].id
-    results = await asyncio.gather(*(cache.verdict(ledger_id, latest, newest) for _ in range(5)))
+    results = await asyncio.gather(*(cache.verdict(db, ledger_id, latest, newest) for _ in range(5)))
     assert {r.code for r in results if r is not None} == {"continues"} and cache.walks == 1
     await sql(db, "UPDATE fund_entry SET amount_fen = 1 WHERE seq = 3")
-    stale = await cache.verdict(ledger_id, latest, newest)
+    stale = await cache.verdict(db, ledger_id, latest, newest)
     assert stale is not None and stale.code == "continues" and cache.walks == 1  # within max_age
     now[0] = 61.0
-    served = await cache.verdict(ledger_id, latest, newest)  # answered at once, refreshed behind
+    served = await cache.verdict(db, ledger_id, latest, newest)  # answered at once, refreshed behind
     assert served is not None and served.code == "continues" and cache.walks == 2
     await asyncio.sleep(0.2)
-    fresh = await cache.verdict(ledger_id, latest, newest)
+    fresh = await cache.verdict(db, ledger_id, latest, newest)
     assert fresh is not None and fresh.code == "changed"
     await book_quarter(db, cs, 11)
     await publish(db, cs, "2026-10", tmp_path / "k", now=datetime(2026, 12, 7, tzinfo=UTC))
     async with db.read() as session:
         newer = await newest_seal(session, ledger_id)
     assert newer != newest
-    await cache.verdict(ledger_id, latest, newer)
+    await cache.verdict(db, ledger_id, latest, newer)
     assert cache.walks == 3
     await cache.close()
 
