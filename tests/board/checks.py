@@ -42,21 +42,26 @@ SMALL_TEXT = """((min) => {
   return small;
 })""" + f"({MIN_TEXT_PX})"
 
-#: Links and controls under MIN_TARGET_PX in either direction (inline links in running text excepted).
+#: Links and controls under MIN_TARGET_PX in either direction that have another target within
+#: MIN_TARGET_PX of their centre (WCAG 2.2 target size, with its exceptions for spacing and for
+#: inline links in running text).
 SMALL_TARGETS = """((min) => {
+  const targets = [...document.querySelectorAll('a[href], button, input, select, textarea, summary')]
+    .map(el => [el, el.getBoundingClientRect()]).filter(([el, r]) => r.width && r.height);
+  const near = (r, other) => {
+    const cx = (r.left + r.right) / 2, cy = (r.top + r.bottom) / 2, h = min / 2;
+    return other.left < cx + h && other.right > cx - h && other.top < cy + h && other.bottom > cy - h;
+  };
   const small = [];
-  for (const el of document.querySelectorAll('a[href], button, input, select, textarea, summary')) {
-    const r = el.getBoundingClientRect();
-    if (!r.width || !r.height) continue;
-    const style = getComputedStyle(el);
+  for (const [el, r] of targets) {
+    if (r.width >= min && r.height >= min) continue;
     const block = el.parentElement && el.parentElement.closest('p, li, td, dd, figcaption, small');
-    const inSentence = style.display === 'inline' && block
+    const inSentence = getComputedStyle(el).display === 'inline' && block
       && block.textContent.trim().length > el.textContent.trim().length + 4;
-    if (inSentence) continue;
-    if (r.width < min || r.height < min) {
-      const text = el.textContent.trim().slice(0, 24);
-      small.push(`${el.tagName} ${Math.round(r.width)}×${Math.round(r.height)} «${text}»`);
-    }
+    if (inSentence || !targets.some(([other, o]) => other !== el && !other.contains(el) && !el.contains(other)
+                                     && near(r, o))) continue;
+    const text = el.textContent.trim().slice(0, 24);
+    small.push(`${el.tagName} ${Math.round(r.width)}×${Math.round(r.height)} «${text}»`);
   }
   return small;
 })""" + f"({MIN_TARGET_PX})"
