@@ -8,11 +8,17 @@ function of the session, the branch view and the time returning values for
 
 from __future__ import annotations
 
-from handlers.board import home
+from handlers.board import events, home, ideas, notices, proposals
 from handlers.board.pages import PageHandler
 
 ROUTES: list[tuple[str, PageHandler]] = [
     ("/", home.home),
+    ("/notices", notices.listing),
+    ("/notices/{number}", notices.one),
+    ("/ideas", ideas.ranking),
+    ("/proposals", proposals.listing),
+    ("/proposals/{number}", proposals.one),
+    ("/events", events.listing),
 ]
 
-HOME_CARDS: list[home.Card] = []
+HOME_CARDS: list[home.Card] = [notices.card, ideas.card, events.card, proposals.card]
