@@ -10,8 +10,8 @@ a ``<title>`` for the chart and for every bar, a ``viewBox`` so it scales to any
 hatching for expenditure so the two kinds stay apart on a black-and-white print, and no
 new dependency.
 
-Coordinates are in viewBox units; the viewBox is 360 units wide, so at a 360 px phone
-width one unit is one pixel and the 12-unit labels are 12 px.
+Coordinates are in viewBox units; the viewBox is 360 units wide, so on a 360 px phone
+(about 310 px inside a card) the 14-unit labels show at 12 px.
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from models.funds.public import Amounts, Month
 WIDTH = 360
 # breakdown (horizontal bars): a heading row per kind, then a row per category
 LEFT = 4
-BAR_MAX = 250  # the largest category's bar; the rest of the width holds its amount
-HEADING_ROW = 26
-CATEGORY_ROW = 36
+BAR_MAX = 240  # the largest category's bar; the rest of the width holds its amount
+HEADING_ROW = 28
+CATEGORY_ROW = 42
 # month by month (vertical bars)
-MONTH_HEIGHT = 230
-PLOT_TOP, PLOT_BOTTOM = 30, 196  # the bars' area, between the legend and the month labels
-PLOT_LEFT, PLOT_RIGHT = 48, 354
+MONTH_HEIGHT = 240
+PLOT_TOP, PLOT_BOTTOM = 32, 202  # the bars' area, between the legend and the month labels
+PLOT_LEFT, PLOT_RIGHT = 54, 354
 BAR_WIDTH_MAX = 22
 STEPS = (1, 2, 5)
 MAX_TICKS = 5

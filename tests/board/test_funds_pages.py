@@ -50,12 +50,12 @@ async def test_the_statement_shows_its_figures_tables_and_charts(
             if tag == "g"]
     assert bars == [("bar bar-income", "150000"), ("bar bar-expense", "36000")]
     widths = [a["width"] for tag, a in elements(inside(html, "chart-breakdown")).tags if tag == "rect"
-              and a.get("height") == "12"]
-    assert widths == ["250.0", "60.0"]  # the largest category fills the bar, the rest to scale
+              and a.get("height") == "14"]
+    assert widths == ["240.0", "57.6"]  # the largest category fills the bar, the rest to scale
     months = elements(inside(html, "chart-months"))
     heights = [(a["class"], a["height"]) for tag, a in months.tags
                if tag == "rect" and "bar" in a.get("class", "")]
-    assert heights == [("bar bar-income", "166.0"), ("bar bar-expense", "39.8")] * 3  # scale top: 500 元
+    assert heights == [("bar bar-income", "170.0"), ("bar bar-expense", "40.8")] * 3  # scale top: 500 元
     assert "2026年7月收入 500.00 元" in months.titles and "2026年9月支出 120.00 元" in months.titles
     assert 'role="img"' in html and 'viewBox="0 0 360 ' in html and "<script" not in html
 
