@@ -127,7 +127,7 @@ class Page:
         """A PNG of the whole page (up to ``max_height`` CSS px tall) at the page's width."""
         metrics = await self.send("Page.getLayoutMetrics")
         size = metrics.get("cssContentSize") or metrics["contentSize"]
-        height = min(max(int(size["height"]), self.height), max_height)
+        height = min(max(int(size["height"]), 1), max_height)
         answer = await self.send("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
             "clip": {"x": 0, "y": 0, "width": self.width, "height": height, "scale": 1}})
