@@ -191,7 +191,7 @@ IDEAS = (  # title, anonymous, submitter, status, supports, note, department
     ("食堂增加夜宵窗口", False, "张代表", IdeaStatus.GOLDEN, 12, "本轮金点子，后勤处落实。", None),
     (IMG[:60], True, "李匿名", IdeaStatus.ADOPTED, 9, "采纳，交信息中心办理。", "信息中心"),
     ("图书馆延长开放时间", True, "李匿名", IdeaStatus.OPEN, 7, None, None),
-    (SCRIPT, False, "赵异议", IdeaStatus.OPEN, 3, None, None),
+    (SCRIPT, False, "张代表", IdeaStatus.OPEN, 3, None, None),
     ("增设教工子女暑期托管班", False, "王主席", IdeaStatus.ARCHIVED, 1, "已有类似安排。", None),
 )
 
