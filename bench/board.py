@@ -7,9 +7,11 @@ Seeds a union (``bench/board_seed.py``: 10,000 proposals, 1,000 notices, 100,000
 entries, 5,000 ideas) with bulk inserts, publishes 经费公示 for each finished quarter of this
 year through the pipeline, and gets an ordinary member's board link with 公开栏 (the cookie
 it sets is sent with every request, as a phone would). Then, ``--rounds`` times, it starts
-``unionbot serve`` afresh and asks for every page over one keep-alive aiohttp connection:
-  * cold: the first request of each URL since the server started (detail pages: a new
-    number each time; list pages: each ``?branch=``);
+``unionbot serve`` afresh, opens one 404 page (its time is printed: the first page a new
+process renders) and asks for every page over one keep-alive aiohttp connection:
+  * cold: the first request of each URL since the server started, so the page is built
+    from the database (detail pages: a new number each time; the home page: each
+    ``?branch=``; a statement: the first view also checks its checkpoint against the chain);
   * cached: the same URL again, ``--requests`` times in all;
   * 304: the same URL with ``If-None-Match`` (a phone that has the page already), when the
     page sends an ETag.
@@ -35,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from board_seed import MEMBER, OFFICER, YEAR, seed_all
+from board_seed import ADMITTED, MEMBER, OFFICER, STATUS_MIX, YEAR, seed_all
 
 from bot.config import load_settings
 from bot.messages import Incoming
@@ -90,7 +92,8 @@ def pages(args: argparse.Namespace, today: date) -> dict[str, list[str]]:
     periods = quarters_done(today) or [str(today.year)]
     branches = [f"/board/?branch={b}" for b in range(1, 12)]
     notices = [f"/board/notices/{'G' if i % 2 else 'S'}{i // 2 + 1}" for i in range(args.notices)]
-    proposals = [f"/board/proposals/T{YEAR}-{seq:03d}" for seq in range(1, args.proposals + 1, 7)]
+    proposals = [f"/board/proposals/T{YEAR}-{seq:03d}" for seq in range(1, args.proposals + 1, 7)
+                 if STATUS_MIX[seq % len(STATUS_MIX)] in ADMITTED]  # only admitted ones are public
     return {
         "home": ["/board/"], "home ?branch=": branches, "notices": ["/board/notices"],
         "notices/<number>": notices, "funds": ["/board/funds"],
@@ -226,6 +229,8 @@ async def run_rounds(args: argparse.Namespace, tmp: Path, port: int, link: str |
                 if link is not None and r == 0:
                     async with client.get(link) as response:
                         print(f"member link: {response.status}, cookies: {len(jar)}")
+                ms, status, _body, _etag = await get(client, f"{base}/board/notices/G0")  # the 404 page
+                print(f"start {r + 1}: the first page after start (a 404 page) took {ms:.1f} ms")
                 for name, urls in every.items():
                     chosen = round_urls(urls, args.rounds, args.cold, r)
                     await measure_page(client, base, chosen, cached, results[name])
