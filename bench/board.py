@@ -229,7 +229,7 @@ async def run_rounds(args: argparse.Namespace, tmp: Path, port: int, link: str |
                 if link is not None and r == 0:
                     async with client.get(link) as response:
                         print(f"member link: {response.status}, cookies: {len(jar)}")
-                ms, status, _body, _etag = await get(client, f"{base}/board/notices/G0")  # the 404 page
+                ms, _status, _body, _etag = await get(client, f"{base}/board/notices/G0")  # the 404 page
                 print(f"start {r + 1}: the first page after start (a 404 page) took {ms:.1f} ms")
                 for name, urls in every.items():
                     chosen = round_urls(urls, args.rounds, args.cold, r)
