@@ -81,4 +81,5 @@ async def test_help_lists_the_command(db: Database, clock: FrozenClock, tmp_path
     listing = await answer(pipeline, "帮助", sender="zs")
     assert re.search(r"【公告公示】.*公开栏", listing)
     explained = await answer(pipeline, "帮助 公开栏", sender="zs")
-    assert explained.startswith("公开栏：得到公开栏网页（公告、公示、金点子、提案、活动）的个人链接，请私聊发送")
+    assert explained.startswith(
+        "公开栏：得到公开栏网页（公告、公示、金点子、提案、活动）的个人链接，请私聊发送")
