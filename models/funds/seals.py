@@ -23,7 +23,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -31,15 +31,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.db import Database
-from models.funds.chain import GENESIS, HASHED, hash_values
+from models.funds.chain import GENESIS, HASHED, day_text, hash_values
 from models.funds.checkpoints import registered_key, signature_ok
 from models.funds.tables import FundCheckpoint, FundStatement
 
-CHUNK = 400  # entries read and hashed between two yields to the event loop
+CHUNK = 250  # entries read and hashed between two yields to the event loop
 _CHUNK_QUERY = text(f"SELECT {', '.join(HASHED)}, hash FROM fund_entry "
                     "WHERE ledger_id = :ledger AND seq > :after AND seq <= :upto ORDER BY seq LIMIT :limit")
 _SEQ, _NUMBER, _PREV = HASHED.index("seq"), HASHED.index("number"), HASHED.index("prev_hash")
+_DAY, _KIND, _AMOUNT = HASHED.index("occurred_on"), HASHED.index("kind"), HASHED.index("amount_fen")
 _HASH = len(HASHED)
+#: (day, kind) → (sum in 分, entries) of some entries of a ledger
+Tally = dict[tuple[date, str], tuple[int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,22 @@ class ChainState:
     heads: dict[int, str]  # recomputed hash after entry n, for every checkpoint's n
     broken: Break | None
     checked_at: datetime
+    # (day, kind, the entry count of the first checkpoint that covers them) → [sum, entries]
+    days: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
+
+    def tally(self, upto: int, start: date, end: date) -> Tally | None:
+        """Sum and count per day and kind of entries ``1 … upto`` dated in ``[start, end)``, as
+        recomputed; None when the walk did not get through them intact."""
+        if self.walked < upto:
+            return None
+        first, last = start.isoformat(), end.isoformat()
+        found: Tally = {}
+        for (day, kind, cover), (amount, count) in self.days.items():
+            if cover <= upto and first <= day < last:
+                key = (date.fromisoformat(day), kind)
+                before = found.get(key, (0, 0))
+                found[key] = (before[0] + amount, before[1] + count)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +137,12 @@ def _signed_by(checkpoint: FundCheckpoint, key: str | None) -> bool:
 
 @dataclass(slots=True)
 class _Walk:
+    covers: list[int]  # the checkpoints' entry counts, ascending
     count: int = 0
     head: str = GENESIS
     heads: dict[int, str] = field(default_factory=dict)
+    days: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
+    cover: int = 0  # index in ``covers`` of the first checkpoint covering the next entry
 
 
 def _step(walk: _Walk, row: tuple[Any, ...]) -> Break | None:
@@ -132,6 +154,11 @@ def _step(walk: _Walk, row: tuple[Any, ...]) -> Break | None:
     if hash_values(row[:_HASH]) != row[_HASH]:
         return Break(seq, number, "changed")
     walk.count, walk.head = seq, row[_HASH]
+    while walk.covers[walk.cover] < seq:
+        walk.cover += 1
+    total = walk.days.setdefault((day_text(row[_DAY]), row[_KIND], walk.covers[walk.cover]), [0, 0])
+    total[0] += row[_AMOUNT]
+    total[1] += 1
     return None
 
 
@@ -139,20 +166,21 @@ async def walk_chain(session: AsyncSession, ledger_id: int, counts: set[int], *,
                      now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ChainState:
     """Recompute the chain up to the largest of ``counts``, noting the head after each of them."""
     upto = max(counts, default=0)
-    walk = _Walk(heads={0: GENESIS} if 0 in counts else {})
-    while walk.count < upto:
+    walk = _Walk(sorted(counts), heads={0: GENESIS} if 0 in counts else {})
+    broken = None
+    while walk.count < upto and broken is None:
         rows = (await session.execute(_CHUNK_QUERY, {
             "ledger": ledger_id, "after": walk.count, "upto": upto, "limit": CHUNK})).all()
         if not rows:
-            return ChainState(walk.count, walk.heads, Break(walk.count + 1, None, "missing"), now())
+            broken = Break(walk.count + 1, None, "missing")
         for row in rows:
             broken = _step(walk, tuple(row))
             if broken is not None:
-                return ChainState(walk.count, walk.heads, broken, now())
+                break
             if walk.count in counts:
                 walk.heads[walk.count] = walk.head
         await asyncio.sleep(0)  # let other requests run between chunks
-    return ChainState(walk.count, walk.heads, None, now())
+    return ChainState(walk.count, walk.heads, broken, now(), walk.days)
 
 
 # ---------------------------------------------------------------- the verdict
@@ -236,15 +264,21 @@ class ChainCache:
 
     async def verdict(self, db: Database, ledger_id: int, statement_id: int, newest: tuple[int, int],
                       ) -> Verdict | None:
-        """The verdict on the checkpoint of statement ``statement_id``; ``newest`` is the ledger's
-        newest checkpoint (id, entry count) as the caller read it. None when there is none."""
+        found = await self.check(db, ledger_id, statement_id, newest)
+        return found[0] if found is not None else None
+
+    async def check(self, db: Database, ledger_id: int, statement_id: int, newest: tuple[int, int],
+                    ) -> tuple[Verdict, ChainState] | None:
+        """The verdict on the checkpoint of statement ``statement_id`` and the recomputed chain;
+        ``newest`` is the ledger's newest checkpoint (id, entry count) as the caller read it.
+        None when the statement has no checkpoint."""
         cached = self._done.get(ledger_id)
         if cached is None or cached.key != newest:
             cached = await asyncio.shield(self._start(db, ledger_id))
         elif self._monotonic() - cached.at > self.max_age:
             self._start(db, ledger_id)  # answered from the last result; the next request gets the new one
         seal = next((seal for seal in cached.seals if seal.statement_id == statement_id), None)
-        return verdict(cached.seals, seal.id, cached.state) if seal is not None else None
+        return (verdict(cached.seals, seal.id, cached.state), cached.state) if seal is not None else None
 
     async def close(self) -> None:
         """Stop walks still running (at shutdown, before the database closes)."""
