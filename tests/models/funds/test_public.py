@@ -227,3 +227,43 @@ async def test_the_walk_yields_between_chunks(
     task.cancel()
     assert (state.walked, state.broken, sorted(state.heads)) == (10, None, [6, 10])
     assert during >= 3  # ten entries in chunks of three: the loop ran in between
+
+
+async def test_a_new_checkpoint_continues_the_last_walk(db: Database, tmp_path: Path) -> None:
+    """Publishing walks only the new entries; an older edit shows once the result is max_age old."""
+    cs = await branch_id(db, CS)
+    for month in (7, 8, 9):
+        await book_quarter(db, cs, month)
+    await publish(db, cs, "2026Q3", tmp_path / "k")
+    async with db.read() as session:
+        ledger = await ledger_of(session, cs)
+        assert ledger is not None and ledger.id is not None
+        q3 = (await published_statements(session, ledger.id))[0]
+        newest = await newest_seal(session, ledger.id)
+    now = [0.0]
+    cache = ChainCache(max_age=60, monotonic=lambda: now[0])
+    first = await cache.check(db, ledger.id, q3.id, newest)
+    assert first is not None
+    await sql(db, "UPDATE fund_entry SET amount_fen = 1 WHERE seq = 2")  # after the walk
+    for month in (10, 11):
+        await book_quarter(db, cs, month)
+    await publish(db, cs, "2026-11", tmp_path / "k", now=LATER)
+    async with db.read() as session:
+        november = (await published_statements(session, ledger.id))[0]
+        newer = await newest_seal(session, ledger.id)
+        full = await seals.walk_chain(session, ledger.id, {6, 10})
+    now[0] = 30.0
+    extended = await cache.check(db, ledger.id, november.id, newer)
+    assert extended is not None and cache.walks == 2
+    assert (extended[0].code, extended[1].walked, extended[1].checked_at) == ("continues", 10,
+                                                                             first[1].checked_at)
+    period = november.period
+    assert extended[1].tally(10, period.start, period.end) == {
+        (date(2026, 11, 10), "income"): (50_000, 1), (date(2026, 11, 10), "expense"): (12_000, 1)}
+    assert full.broken is not None and full.broken.number == "J2026-0002"  # what a full walk finds
+    now[0] = 61.0
+    await cache.check(db, ledger.id, november.id, newer)  # past max_age: a full walk behind
+    await asyncio.sleep(0.2)
+    found = await cache.verdict(db, ledger.id, november.id, newer)
+    assert found is not None and (found.code, found.number) == ("changed", "J2026-0002")
+    await cache.close()
