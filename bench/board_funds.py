@@ -7,6 +7,9 @@ after each quarter (so four checkpoints) and then the yearly one (2025: every en
 its period, twelve months, 2,000 pages of entries). Served over HTTP by the real board
 sub-application; measured against a bare aiohttp page in the same run:
 
+  * after publishing  a board that had checked Q3 opens the year's page just published:
+                 the walk continues over the 25,000 entries recorded since
+
   * cold         a fresh server (templates already compiled): the chain recomputed
                  (100,000 entries) and the page built
   * verified     the chain's result cached, the page built again (database + templates)
@@ -114,6 +117,8 @@ async def publish(db: Database, branch_id: int, period_key: str, key_path: Path,
 
 
 async def seed(db: Database, count: int, key_path: Path) -> int:
+    """The ledger with Q1 to Q3 published and Q4's entries recorded (``publish_rest`` publishes
+    Q4 and the year)."""
     async with db.write() as session:
         union = Branch(name="示范大学工会")
         session.add(union)
@@ -127,9 +132,26 @@ async def seed(db: Database, count: int, key_path: Path) -> int:
         branch_id, chain = branch.id or 0, Chain(ledger.id or 0)
     for quarter in (1, 2, 3, 4):
         await append_quarter(db, chain, quarter, count // 4)
-        await publish(db, branch_id, f"{YEAR}Q{quarter}", key_path, NOW + timedelta(minutes=quarter))
-    await publish(db, branch_id, str(YEAR), key_path, NOW + timedelta(minutes=10))
+        if quarter < 4:
+            await publish(db, branch_id, f"{YEAR}Q{quarter}", key_path, NOW + timedelta(minutes=quarter))
     return branch_id
+
+
+async def publish_rest(db: Database, branch_id: int, key_path: Path) -> None:
+    await publish(db, branch_id, f"{YEAR}Q4", key_path, NOW + timedelta(minutes=4))
+    await publish(db, branch_id, str(YEAR), key_path, NOW + timedelta(minutes=10))
+
+
+async def after_publishing(db: Database, tmp: str, branch_id: int, count: int) -> float:
+    """A board that has checked Q3's page; Q4 and the year are published; the year's page:
+    the new checkpoints checked by continuing the last walk over Q4's entries only."""
+    async with TestServer(make_app(db, tmp)) as server, aiohttp.ClientSession() as http:
+        await timed(http, str(server.make_url(f"/board/funds/{YEAR}Q3?branch={branch_id}")), 1)
+        await publish_rest(db, branch_id, Path(tmp) / "funds.key")
+        (took,) = await timed(http, str(server.make_url(f"/board/funds/{YEAR}?branch={branch_id}")), 1)
+    print(f"{'first page after publishing':<34} {took:8.2f} ms   (the walk continued over the "
+          f"{count // 4} entries recorded since Q3)")
+    return took
 
 
 def make_app(db: Database, tmp: str) -> web.Application:
@@ -212,9 +234,7 @@ async def measure(db: Database, tmp: str, branch_id: int, args: argparse.Namespa
     async with TestServer(bare_app()) as bare, aiohttp.ClientSession() as http:
         baseline = statistics.median(await timed(http, str(bare.make_url("/")), args.runs))
     print(f"{'baseline: bare aiohttp page':<34} p50 {baseline:8.2f} ms")
-    first = await cold(db, tmp, page)
-    print(f"{'first page after start':<34} {first[0]:8.2f} ms   (templates compiled; loop held "
-          f"{first[1]:.2f} ms at most)")
+    await after_publishing(db, tmp, branch_id, args.entries)  # also compiles the templates
     colds = [await cold(db, tmp, page) for _ in range(args.cold_runs)]
     show("cold (chain recomputed)", [c[0] for c in colds], baseline)
     print(f"{'  longest event-loop stall':<34} {max(c[1] for c in colds):8.2f} ms")
@@ -243,7 +263,7 @@ async def main() -> None:
         await upgrade(db)
         began = time.perf_counter()
         branch_id = await seed(db, args.entries, Path(tmp) / "funds.key")
-        print(f"seeded {args.entries} chained entries, 5 published statements in "
+        print(f"seeded {args.entries} chained entries, Q1 to Q3 published, in "
               f"{time.perf_counter() - began:.1f} s")
         await measure(db, tmp, branch_id, args)
         await db.dispose()
