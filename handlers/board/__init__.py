@@ -41,10 +41,12 @@ async def _to_home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPMovedPermanently(BASE)
 
 
-def install(app: web.Application) -> None:
-    """Serve the board under ``/board/``."""
+def install(app: web.Application) -> web.Application:
+    """Serve the board under ``/board/``; returns the board's sub-application."""
+    board = board_app()
     app.router.add_get(BASE.rstrip("/"), _to_home)
-    app.add_subapp(BASE.rstrip("/"), board_app())
+    app.add_subapp(BASE.rstrip("/"), board)
+    return board
 
 
 def register(registry: Registry) -> None:

@@ -72,8 +72,9 @@ async def enter(request: web.Request) -> web.StreamResponse:
         return forbidden(request, "bad_link")
     if not await _active(request, found.member_id):
         return forbidden(request, "inactive")
-    response = web.HTTPSeeOther(BASE)
-    response.headers.update({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+    response = web.Response(status=303, headers={
+        "Location": BASE, "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+    })
     response.set_cookie(
         links.COOKIE, request.query["t"], path=BASE.rstrip("/"),
         max_age=max(found.expires - int(request.config_dict[CLOCK]()), 0),

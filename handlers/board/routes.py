@@ -8,13 +8,19 @@ function of the session, the branch view and the time returning values for
 
 from __future__ import annotations
 
-from handlers.board import funds, home
+from handlers.board import events, funds, home, ideas, notices, proposals
 from handlers.board.pages import PageHandler
 
 ROUTES: list[tuple[str, PageHandler]] = [
     ("/", home.home),
+    ("/notices", notices.listing),
+    ("/notices/{number}", notices.one),
     ("/funds", funds.funds_list),
     ("/funds/{period}", funds.statement),
+    ("/ideas", ideas.ranking),
+    ("/proposals", proposals.listing),
+    ("/proposals/{number}", proposals.one),
+    ("/events", events.listing),
 ]
 
-HOME_CARDS: list[home.Card] = [funds.latest_card]
+HOME_CARDS: list[home.Card] = [notices.card, funds.latest_card, ideas.card, events.card, proposals.card]
