@@ -1,6 +1,8 @@
-"""公开栏 经费公示 at scale: a statement page over a ledger of 100,000 entries, on SQLite.
+"""公开栏 经费公示 at scale: a statement page over a ledger of 100,000 entries.
 
-    .venv/bin/python bench/board_funds.py [--entries 100000] [--runs 200] [--cold-runs 5]
+    .venv/bin/python bench/board_funds.py [--entries 100000] [--runs 200] [--cold-runs 5] [--pg DSN]
+
+On SQLite (a temporary file), or with ``--pg`` in a temporary schema of that PostgreSQL database.
 
 Seeds one branch ledger with 100,000 chained entries over 2025, publishing a statement
 after each quarter (so four checkpoints) and then the yearly one (2025: every entry in
@@ -24,14 +26,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import statistics
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import insert, update
@@ -252,21 +258,44 @@ async def measure(db: Database, tmp: str, branch_id: int, args: argparse.Namespa
              await timed(http, deep, max(args.runs // 4, 5), fresh=True), baseline)
 
 
+@contextlib.asynccontextmanager
+async def database(tmp: str, pg: str | None) -> AsyncIterator[Database]:
+    """A migrated SQLite file in ``tmp``, or a fresh schema of the PostgreSQL database ``pg``."""
+    if pg is None:
+        db = Database(f"sqlite+aiosqlite:///{tmp}/bench.db")
+        await upgrade(db)
+        yield db
+        await db.dispose()
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(pg)
+    await admin.execute(f'CREATE SCHEMA "{schema}"')
+    db = Database(pg.replace("postgresql://", "postgresql+asyncpg://", 1),
+                  connect_args={"server_settings": {"search_path": schema}})
+    try:
+        await upgrade(db)
+        yield db
+    finally:
+        await db.dispose()
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await admin.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--pg", metavar="DSN", help="e.g. postgresql://postgres@127.0.0.1:5432/test "
+                        "(a temporary schema there) instead of SQLite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite+aiosqlite:///{tmp}/bench.db")
-        await upgrade(db)
-        began = time.perf_counter()
-        branch_id = await seed(db, args.entries, Path(tmp) / "funds.key")
-        print(f"seeded {args.entries} chained entries, Q1 to Q3 published, in "
-              f"{time.perf_counter() - began:.1f} s")
-        await measure(db, tmp, branch_id, args)
-        await db.dispose()
+        async with database(tmp, args.pg) as db:
+            began = time.perf_counter()
+            branch_id = await seed(db, args.entries, Path(tmp) / "funds.key")
+            print(f"{db.dialect}: seeded {args.entries} chained entries, Q1 to Q3 published, in "
+                  f"{time.perf_counter() - began:.1f} s")
+            await measure(db, tmp, branch_id, args)
 
 
 if __name__ == "__main__":
