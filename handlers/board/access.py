@@ -67,6 +67,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
 async def enter(request: web.Request) -> web.StreamResponse:
     """``/board/enter?t=…``: a valid personal link sets the cookie and opens the board."""
     settings = request.config_dict[SETTINGS]
+    if settings.board.access == "public":  # a link from before the board was opened to all
+        return web.Response(status=303, headers={"Location": BASE, "Referrer-Policy": "no-referrer"})
     found = links.read(settings.board.key_file, request.query.get("t", ""), request.config_dict[CLOCK]())
     if found is None:
         return forbidden(request, "bad_link")

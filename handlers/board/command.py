@@ -16,7 +16,8 @@ def register(registry: Registry) -> None:
     registry.add(Command(
         name="公开栏", aliases=("公开栏链接", "board"), handler=board_command, topic="notices",
         allow_unbound=True, args_optional=True,
-        summary="得到公开栏网页的链接（公告、公示、金点子、提案、活动）", usage="公开栏", example="公开栏",
+        summary="得到公开栏网页（公告、公示、金点子、提案、活动）的个人链接，请私聊发送",
+        usage="公开栏", example="公开栏",
     ))
 
 

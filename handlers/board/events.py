@@ -33,5 +33,4 @@ async def listing(request: web.Request) -> Page:
 
 
 async def card(session: AsyncSession, view: BranchView, now: datetime) -> dict[str, Any]:
-    page = await public.upcoming(session, now=now, branches=_branches(view), number=1, size=HOME_LINES)
-    return {"events": page.items if page else []}
+    return {"events": await public.soonest(session, now=now, branches=_branches(view), limit=HOME_LINES)}

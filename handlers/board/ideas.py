@@ -38,8 +38,7 @@ async def ranking(request: web.Request) -> Page:
 
 async def card(session: AsyncSession, view: BranchView, now: datetime) -> dict[str, Any]:
     """The front page's top ideas and the latest chosen ones."""
-    top = await public.ranking(session, branches=_branches(view), number=1, size=HOME_LINES)
     return {
-        "top_ideas": top.items if top else [],
+        "top_ideas": await public.top(session, branches=_branches(view), limit=HOME_LINES),
         "chosen_ideas": await public.chosen(session, branches=_branches(view), limit=HOME_LINES),
     }

@@ -17,7 +17,7 @@ MAX_PAGE = 100_000
 def page_param(request: web.Request) -> int:
     """``?page=`` as a number from 1 (default 1); 400 when it is not one."""
     text = request.query.get("page", "1")
-    if not text.isdigit() or not 1 <= int(text[:7]) <= MAX_PAGE:
+    if not text.isdigit() or len(text) > len(str(MAX_PAGE)) or not 1 <= int(text) <= MAX_PAGE:
         raise web.HTTPBadRequest()
     return int(text)
 

@@ -107,9 +107,11 @@ def cached(handler: PageHandler) -> Callable[[web.Request], Awaitable[web.Respon
         key = request.path_qs
         page = pages.get(key)
         if page is None:
-            page = render(request, await handler(request))
-            if page.status == 200:
-                pages.put(key, page)
+
+            async def fresh() -> Rendered:
+                return render(request, await handler(request))
+
+            page = await pages.build(key, fresh)
         return respond(request, page)
 
     return serve

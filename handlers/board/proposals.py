@@ -41,5 +41,4 @@ async def one(request: web.Request) -> Page:
 
 async def card(session: AsyncSession, view: BranchView, now: datetime) -> dict[str, Any]:
     """The front page's latest admitted proposals (the 教代会's, the same on every branch)."""
-    page = await public.page_of(session, number=1, size=HOME_LINES)
-    return {"proposals": page.items if page else [], "proposal_total": page.total if page else 0}
+    return {"proposals": await public.latest(session, limit=HOME_LINES)}

@@ -3,7 +3,9 @@
 ``ROUTES`` maps a path under ``/board`` to a page handler (a function of the request
 that returns a ``Page``); ``HOME_CARDS`` lists what the front page shows, each a
 function of the session, the branch view and the time returning values for
-``home.html.j2`` (which includes ``home_<card>.html.j2`` where each belongs).
+``home.html.j2`` (which includes ``home_<card>.html.j2`` where each belongs, e.g.
+``home_funds.html.j2`` for the latest 经费公示; the menu of every page includes
+``menu_funds.html.j2``). A template that is not there is left out.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@ stylesheet and the link key. Kept on the board's own sub-application."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -30,12 +31,26 @@ class Rendered:
 @dataclass(slots=True)
 class PageCache:
     """Rendered pages by path and query, each kept ``PAGE_SECONDS`` (least recently used
-    dropped first), so a group opening the same link does not reach the database each time."""
+    dropped first), so a group opening the same link does not reach the database each time.
+    Requests for a page being rendered wait for that rendering instead of starting another."""
 
     seconds: float = PAGE_SECONDS
     slots: int = PAGE_SLOTS
     clock: Callable[[], float] = time.monotonic
     _pages: OrderedDict[str, tuple[float, Rendered]] = field(default_factory=OrderedDict)
+    _pending: dict[str, asyncio.Task[Rendered]] = field(default_factory=dict)
+
+    async def build(self, key: str, render: Callable[[], Awaitable[Rendered]]) -> Rendered:
+        """The page ``render`` makes, made once for all who ask while it is being made;
+        kept when it is a ``200``."""
+        task = self._pending.get(key)
+        if task is None:
+            task = self._pending[key] = asyncio.ensure_future(render())
+            task.add_done_callback(lambda _: self._pending.pop(key, None))
+        page = await asyncio.shield(task)
+        if page.status == 200:
+            self.put(key, page)
+        return page
 
     def get(self, key: str) -> Rendered | None:
         found = self._pages.get(key)

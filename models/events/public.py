@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -66,6 +67,21 @@ def _where(now: datetime, branches: Collection[int] | None) -> ColumnElement[boo
     return and_(upcoming, audience)
 
 
+def _select(where: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(*_FIELDS).outerjoin(Branch, col(Branch.id) == col(Event.audience_branch_id)).where(where)
+        .order_by(col(Event.starts_at), col(Event.number))
+    )
+
+
+async def soonest(
+    session: AsyncSession, *, now: datetime, branches: Collection[int] | None, limit: int,
+) -> list[PublicEvent]:
+    """The first ``limit`` events not yet over (no count: for the front page)."""
+    rows = await session.execute(_select(_where(now, branches)).limit(limit))
+    return [PublicEvent(*row) for row in rows.tuples()]
+
+
 async def upcoming(
     session: AsyncSession, *, now: datetime, branches: Collection[int] | None, number: int, size: int,
 ) -> EventPage | None:
@@ -76,8 +92,5 @@ async def upcoming(
     count = max(1, -(-total // size))
     if number > count:
         return None
-    rows = await session.execute(
-        select(*_FIELDS).outerjoin(Branch, col(Branch.id) == col(Event.audience_branch_id)).where(where)
-        .order_by(col(Event.starts_at), col(Event.number)).limit(size).offset((number - 1) * size)
-    )
+    rows = await session.execute(_select(where).limit(size).offset((number - 1) * size))
     return EventPage([PublicEvent(*row) for row in rows.tuples()], number, count, total)

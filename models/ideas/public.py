@@ -86,6 +86,12 @@ async def ranking(
     return IdeaPage([_idea(tuple(row)) for row in rows.all()], number, count, total)
 
 
+async def top(session: AsyncSession, *, branches: Collection[int] | None, limit: int) -> list[PublicIdea]:
+    """The first ``limit`` ideas of the ranking (no count: for the front page)."""
+    rows = await session.execute(_select(_where(branches)).order_by(*RANK_ORDER).limit(limit))
+    return [_idea(tuple(row)) for row in rows.all()]
+
+
 async def chosen(session: AsyncSession, *, branches: Collection[int] | None, limit: int) -> list[PublicIdea]:
     """The latest 金点子 and 采纳 ideas with their answers, latest judged first."""
     where = and_(_where(branches), col(Idea.status).in_(CHOSEN))

@@ -105,11 +105,24 @@ async def page_of(
     count = max(1, -(-total // size))
     if number > count:
         return None
+    # the status compared as an expression, not the indexed column: SQLite then walks the
+    # (year, seq) index newest first and stops after the page, instead of sorting them all
+    walk = col(Proposal.status).concat("").in_(statuses)
     rows = [tuple(row) for row in (await session.execute(
-        select(*_FIELDS).where(where).order_by(*NEWEST_FIRST).limit(size).offset((number - 1) * size)
+        select(*_FIELDS).where(walk).order_by(*NEWEST_FIRST).limit(size).offset((number - 1) * size)
     )).all()]
     departments = await _departments(session, [int(row[0]) for row in rows])
     return ProposalPage([_proposal(row, departments) for row in rows], number, count, total)
+
+
+async def latest(session: AsyncSession, *, limit: int) -> list[PublicProposal]:
+    """The newest admitted proposals (no count: for the front page)."""
+    walk = col(Proposal.status).concat("").in_(PUBLIC_STATUSES)
+    rows = [tuple(row) for row in (await session.execute(
+        select(*_FIELDS).where(walk).order_by(*NEWEST_FIRST).limit(limit)
+    )).all()]
+    departments = await _departments(session, [int(row[0]) for row in rows])
+    return [_proposal(row, departments) for row in rows]
 
 
 async def one(session: AsyncSession, number: str) -> PublicProposal | None:

@@ -141,6 +141,9 @@ async def test_public_mode_opens_every_page_without_a_link(public: TestClient) -
         response = await public.get(path)
         assert response.status == 200, path
         assert response.headers["Cache-Control"] == "public, max-age=60"
+    old_link = await public.get("/board/enter?t=1.2.3", allow_redirects=False)
+    assert old_link.status == 303 and old_link.headers["Location"] == "/board/"
+    assert links.COOKIE not in old_link.cookies
 
 
 async def test_the_key_file_is_created_private(

@@ -80,4 +80,6 @@ async def test_help_lists_the_command(db: Database, clock: FrozenClock, tmp_path
     pipeline = pipeline_of(db, board_settings(tmp_path), clock)
     listing = await answer(pipeline, "帮助", sender="zs")
     assert re.search(r"【公告公示】.*公开栏", listing)
-    assert "公开栏" in await answer(pipeline, "帮助 公开栏", sender="zs")
+    explained = await answer(pipeline, "帮助 公开栏", sender="zs")
+    assert explained.startswith(
+        "公开栏：得到公开栏网页（公告、公示、金点子、提案、活动）的个人链接，请私聊发送")

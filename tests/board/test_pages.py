@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from aiohttp.test_utils import TestClient
@@ -9,6 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from handlers import build_registry
+from handlers.board.home import CARDS
 from handlers.board.pages import SECURITY_HEADERS
 from handlers.board.state import PAGES as PAGE_CACHE
 from models.db import Database
@@ -186,3 +188,21 @@ async def test_long_lists_come_in_pages(
     assert last.count('class="item"') == 9
     assert (await member.get("/board/proposals?page=4")).status == 404
     assert (await member.get("/board/proposals?status=closed")).status == 200
+
+
+async def test_many_opening_the_same_page_at_once_reach_the_database_once(member: TestClient) -> None:
+    calls = []
+
+    async def counting(session: object, view: object, now: object) -> dict[str, object]:
+        calls.append(now)
+        await asyncio.sleep(0.05)
+        return {}
+
+    member.app[BOARD][CARDS].append(counting)
+    member.app[BOARD][PAGE_CACHE].clear()
+    responses = await asyncio.gather(*(member.get("/board/?branch=2") for _ in range(10)))
+    assert [r.status for r in responses] == [200] * 10
+    assert len({await r.text() for r in responses}) == 1
+    assert len(calls) == 1
+    await member.get("/board/?branch=2")
+    assert len(calls) == 1
