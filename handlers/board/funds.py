@@ -27,7 +27,9 @@ from models.funds.amounts import yuan
 from models.funds.categories import CategoryTree
 from models.funds.periods import Period
 from models.funds.public import (
+    EntryPage,
     Listed,
+    Published,
     entry_page,
     ledger_of,
     monthly,
@@ -35,9 +37,10 @@ from models.funds.public import (
     period_from_url,
     published_list,
     published_statement,
+    tally_from_totals,
     union_branch,
 )
-from models.funds.seals import ChainCache, newest_seal
+from models.funds.seals import ChainCache, Tally, newest_seal
 
 SEALS = web.AppKey("board_funds_seals", ChainCache)
 STATEMENTS_PER_PAGE = 20
@@ -113,43 +116,54 @@ def _seal(checkpoint: Mapping[str, Any]) -> dict[str, Any]:
     return {**checkpoint, "signed_at": datetime.fromisoformat(str(checkpoint["signed_at"]))}
 
 
-async def _statement_values(
-    session: AsyncSession, request: web.Request, view: BranchView, period: Period
-) -> dict[str, Any]:
-    """Everything the statement page shows except the verdict; 404 when it is not public."""
+async def _published(session: AsyncSession, view: BranchView, period: Period) -> Published:
+    """The period's published statement of the view's ledger (the union's without a branch); 404 else."""
     owner = view.id if view.id is not None else await union_branch(session)
     ledger = await ledger_of(session, owner) if owner is not None else None
     found = await published_statement(session, ledger.id, period) if ledger and ledger.id else None
     if found is None:
         raise web.HTTPNotFound()
-    entries = await entry_page(session, found, page_param(request))
-    if entries is None:
-        raise web.HTTPNotFound()
-    months = await monthly(session, found)
-    settings = request.config_dict[SETTINGS]
+    return found
+
+
+def _values(request: web.Request, view: BranchView, found: Published, tally: Tally,
+            entries: EntryPage) -> dict[str, Any]:
+    months = monthly(found.period, tally)
     return {
         "s": found, "ledger": view.name, "months": months, "month_chart": month_chart(months),
         "breakdown": breakdown(found.income, found.expense, found.income_fen, found.expense_fen),
         "entries": entries, "pages": Pages(entries.page, entries.pages, entries.total),
-        "page_base": f"{statement_url(view.id, period)}{'&' if view.id is not None else '?'}",
-        "categories": _categories(settings.funds.tree), "seal": _seal(found.checkpoint),
-        "newest": await newest_seal(session, found.ledger_id), "list_url": list_url(view),
-        "yuan": yuan, "share": share,
+        "page_base": f"{statement_url(view.id, found.period)}{'&' if view.id is not None else '?'}",
+        "categories": _categories(request.config_dict[SETTINGS].funds.tree), "seal": _seal(found.checkpoint),
+        "list_url": list_url(view), "yuan": yuan, "share": share,
     }
 
 
 async def statement(request: web.Request) -> Page:
-    """``/board/funds/<期间>``: one published statement with its verification."""
+    """``/board/funds/<期间>``: one published statement with its verification.
+
+    The chain is checked (or its cached result read) between two short database sessions,
+    so a request waiting for a walk holds no connection.
+    """
     period = period_from_url(request.match_info["period"])
     if period is None:
         raise web.HTTPNotFound()
-    db = request.config_dict[DB]
+    number, db = page_param(request), request.config_dict[DB]
     async with db.read() as session:
         view = await view_of(session, branch_param(request), request.config_dict[SETTINGS].union.name)
-        values = await _statement_values(session, request, view, period)
-    found = values["s"]
-    values["verdict"] = await request.app[SEALS].verdict(db, found.ledger_id, found.id, values.pop("newest"))
-    return Page("funds_statement.html.j2", values)
+        found = await _published(session, view, period)
+        newest = await newest_seal(session, found.ledger_id)
+    checked = await request.app[SEALS].check(db, found.ledger_id, found.id, newest)
+    upto = int(found.checkpoint["entries"])
+    tally = checked[1].tally(upto, period.start, period.end) if checked is not None else None
+    async with db.read() as session:
+        if tally is None:  # the chain no longer verifies: the per-day totals as they are
+            tally = await tally_from_totals(session, found)
+        entries = await entry_page(session, found, tally, number)
+    if entries is None:
+        raise web.HTTPNotFound()
+    values = _values(request, view, found, tally, entries)
+    return Page("funds_statement.html.j2", values | {"verdict": checked[0] if checked is not None else None})
 
 
 # ---------------------------------------------------------------- the front page

@@ -15,10 +15,10 @@ from handlers.board.pages import PageHandler
 
 ROUTES: list[tuple[str, PageHandler]] = [
     ("/", home.home),
-    ("/funds", funds.funds_list),
-    ("/funds/{period}", funds.statement),
     ("/notices", notices.listing),
     ("/notices/{number}", notices.one),
+    ("/funds", funds.funds_list),
+    ("/funds/{period}", funds.statement),
     ("/ideas", ideas.ranking),
     ("/proposals", proposals.listing),
     ("/proposals/{number}", proposals.one),

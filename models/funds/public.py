@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from models.funds.periods import Period, parse_period
 from models.funds.refusals import Refused
+from models.funds.seals import Tally
 from models.funds.tables import FundDayTotal, FundEntry, FundLedger, FundStatement, Kind, StatementStatus
 from models.org import Branch
 
@@ -155,8 +156,10 @@ async def published_list(session: AsyncSession, *, branch_id: int | None, limit:
     return [Listed(branch, statement) for branch, statement in found if statement is not None], int(total)
 
 
-# ---------------------------------------------------------------- month by month
+# ---------------------------------------------------------------- day by day
 
+# A statement's ``Tally`` (day, kind → sum, entries) comes from the verified chain
+# (``ChainState.tally``), or from the per-day totals when the chain no longer verifies.
 
 @dataclass(frozen=True, slots=True)
 class Month:
@@ -174,38 +177,42 @@ def months_of(period: Period) -> list[date]:
     return firsts
 
 
-def _first_of_month(day: date | str) -> date:
-    text = day if isinstance(day, str) else day.isoformat()
-    return date(int(text[:4]), int(text[5:7]), 1)
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value[:10])
 
 
-async def _later_entries(session: AsyncSession, ledger_id: int, period: Period, upto: int,
-                         ) -> list[tuple[Any, str, int]]:
-    """(day, kind, amount) of the entries dated in ``period`` but recorded after entry ``upto``."""
-    query = select(col(FundEntry.occurred_on), col(FundEntry.kind), col(FundEntry.amount_fen)).where(
-        col(FundEntry.ledger_id) == ledger_id, col(FundEntry.seq) > upto,
-        col(FundEntry.occurred_on) >= period.start, col(FundEntry.occurred_on) < period.end)
-    return [(day, str(kind), int(amount)) for day, kind, amount in (await session.execute(query)).all()]
-
-
-async def monthly(session: AsyncSession, statement: Published) -> list[Month]:
-    """Income and expenditure per month of the statement's period, as published.
-
-    Read from the per-day totals less the entries recorded after the checkpoint, so a
-    yearly statement of 100,000 entries reads a few hundred rows.
-    """
-    period, upto = statement.period, int(statement.checkpoint["entries"])
-    query = (select(col(FundDayTotal.day), col(FundDayTotal.kind), func.sum(col(FundDayTotal.amount_fen)))
+async def tally_from_totals(session: AsyncSession, statement: Published) -> Tally:
+    """The statement's tally from the per-day totals, less the entries recorded after its
+    checkpoint (what the page falls back on when the chain no longer verifies)."""
+    period = statement.period
+    query = (select(col(FundDayTotal.day), col(FundDayTotal.kind), func.sum(col(FundDayTotal.amount_fen)),
+                    func.sum(col(FundDayTotal.entries)))
              .where(col(FundDayTotal.ledger_id) == statement.ledger_id, col(FundDayTotal.day) >= period.start,
                     col(FundDayTotal.day) < period.end)
              .group_by(col(FundDayTotal.day), col(FundDayTotal.kind)))
+    tally = {(_day(day), str(kind)): (int(amount), int(count))
+             for day, kind, amount, count in (await session.execute(query)).all()}
+    later = select(col(FundEntry.occurred_on), col(FundEntry.kind), col(FundEntry.amount_fen)).where(
+        col(FundEntry.ledger_id) == statement.ledger_id, col(FundEntry.seq) > _upto(statement),
+        col(FundEntry.occurred_on) >= period.start, col(FundEntry.occurred_on) < period.end)
+    for day, kind, amount in (await session.execute(later)).all():
+        before = tally.get((_day(day), str(kind)), (0, 0))
+        tally[(_day(day), str(kind))] = (before[0] - int(amount), before[1] - 1)
+    return {key: value for key, value in tally.items() if value[1]}
+
+
+def _upto(statement: Published) -> int:
+    """How many entries the statement's checkpoint covers."""
+    return int(statement.checkpoint["entries"])
+
+
+def monthly(period: Period, tally: Tally) -> list[Month]:
+    """Income and expenditure per month of ``period``."""
     kinds = (Kind.INCOME.value, Kind.EXPENSE.value)
-    totals = {(first, kind): 0 for first in months_of(period) for kind in kinds}
-    for day, kind, amount in (await session.execute(query)).all():
-        totals[(_first_of_month(day), str(kind))] += int(amount)
-    for day, kind, amount in await _later_entries(session, statement.ledger_id, period, upto):
-        totals[(_first_of_month(day), kind)] -= amount
-    return [Month(first, totals[(first, Kind.INCOME.value)], totals[(first, Kind.EXPENSE.value)])
+    sums = {(first, kind): 0 for first in months_of(period) for kind in kinds}
+    for (day, kind), (amount, _count) in tally.items():
+        sums[(date(day.year, day.month, 1), kind)] += amount
+    return [Month(first, sums[(first, Kind.INCOME.value)], sums[(first, Kind.EXPENSE.value)])
             for first in months_of(period)]
 
 
@@ -235,27 +242,42 @@ def page_count(total: int, per_page: int = ENTRIES_PER_PAGE) -> int:
     return max(1, -(-total // per_page))
 
 
-def _entry_filter(statement: Published) -> tuple[Any, ...]:
-    period = statement.period
-    return (col(FundEntry.ledger_id) == statement.ledger_id,
-            col(FundEntry.seq) <= int(statement.checkpoint["entries"]),
-            col(FundEntry.occurred_on) >= period.start, col(FundEntry.occurred_on) < period.end)
+def _window(tally: Tally, skip: int, take: int) -> tuple[date, date, int] | None:
+    """The days holding entries ``skip … skip + take`` (in day order) and how many of the first
+    day's entries come before them."""
+    per_day: dict[date, int] = {}
+    for (day, _kind), (_amount, count) in tally.items():
+        per_day[day] = per_day.get(day, 0) + count
+    seen, first, offset = 0, None, 0
+    for day in sorted(per_day):
+        if first is None and seen + per_day[day] > skip:
+            first, offset = day, skip - seen
+        seen += per_day[day]
+        if first is not None and seen >= skip + take:
+            return first, day, offset
+    return (first, max(per_day), offset) if first is not None else None
 
 
-async def entry_page(session: AsyncSession, statement: Published, page: int,
+async def entry_page(session: AsyncSession, statement: Published, tally: Tally, page: int,
                      per_page: int = ENTRIES_PER_PAGE) -> EntryPage | None:
-    """One page of the entries the statement covers, by day then position; None past the end."""
-    total = statement.entries
+    """One page of the statement's entries, by day then position; None past the end. Only the
+    days holding the page are read, so the last page of 100,000 entries costs what the first does.
+    (Within a ledger, ids rise with positions: entries are inserted in chain order.)"""
+    total = sum(count for _amount, count in tally.values())
     pages = page_count(total, per_page)
+    window = _window(tally, (page - 1) * per_page, per_page)
     if not 1 <= page <= pages:
         return None
+    if window is None:
+        return EntryPage([], page, pages, total)
+    first, last, offset = window
     query = (select(col(FundEntry.number), col(FundEntry.occurred_on), col(FundEntry.kind),
                     col(FundEntry.amount_fen), col(FundEntry.category_code), col(FundEntry.description),
                     col(FundEntry.reverses_id))
-             .where(*_entry_filter(statement))
-             .order_by(col(FundEntry.occurred_on), col(FundEntry.seq))
-             .limit(per_page).offset((page - 1) * per_page))
+             .where(col(FundEntry.ledger_id) == statement.ledger_id, col(FundEntry.occurred_on) >= first,
+                    col(FundEntry.occurred_on) <= last, col(FundEntry.seq) <= _upto(statement))
+             .order_by(col(FundEntry.occurred_on), col(FundEntry.id)).limit(per_page).offset(offset))
     rows = (await session.execute(query)).all()
-    entries = [PublicEntry(str(num), day, str(kind), int(amount), str(code), str(words), reverses is not None)
-               for num, day, kind, amount, code, words, reverses in rows]
+    entries = [PublicEntry(str(num), _day(day), str(kind), int(amount), str(code), str(text), rev is not None)
+               for num, day, kind, amount, code, text, rev in rows]
     return EntryPage(entries, page, pages, total)

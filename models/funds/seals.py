@@ -8,22 +8,28 @@ recomputed from the first entry up to the newest checkpoint (the same checks as
 one, each hash what the entry's fields give), the recomputed head at every checkpoint
 is compared with the signed one, and every signature is checked against the union's key.
 
-Recomputing 100,000 entries takes about a second, so ``ChainCache`` keeps the result
-per ledger and newest checkpoint: the first request waits for it (concurrent ones wait
-for the same walk), later ones get it at once, and once it is ``max_age`` old the next
-request starts a fresh walk in the background and is answered with the last result
-(the page says when it was checked). The walk reads and hashes a few hundred entries at
-a time and yields to the event loop in between, so other requests are not held up.
+Recomputing 100,000 entries takes a few seconds, so ``ChainCache`` keeps the result per
+ledger: the first request waits for it (concurrent ones wait for the same walk), later
+ones get it at once. Once it is ``max_age`` old the next request starts a full walk in
+the background and is answered with the last result (the page says when it was
+checked), so an edit made after publication shows within ``max_age``. When a statement
+is published, its new checkpoint is checked by continuing the last walk from where it
+stopped (only the entries recorded since), as long as that walk is younger than
+``max_age``. A walk reads and hashes a few hundred entries at a time and yields to the
+event loop in between, so other requests are not held up. While walking it also sums
+the entries per day and kind for each checkpoint: a statement's months and entry pages
+are read from those sums of the verified entries.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -31,15 +37,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.db import Database
-from models.funds.chain import GENESIS, HASHED, hash_values
+from models.funds.chain import GENESIS, HASHED, day_text, hash_values
 from models.funds.checkpoints import registered_key, signature_ok
 from models.funds.tables import FundCheckpoint, FundStatement
 
-CHUNK = 400  # entries read and hashed between two yields to the event loop
+CHUNK = 250  # entries read and hashed between two yields to the event loop
 _CHUNK_QUERY = text(f"SELECT {', '.join(HASHED)}, hash FROM fund_entry "
                     "WHERE ledger_id = :ledger AND seq > :after AND seq <= :upto ORDER BY seq LIMIT :limit")
 _SEQ, _NUMBER, _PREV = HASHED.index("seq"), HASHED.index("number"), HASHED.index("prev_hash")
+_DAY, _KIND, _AMOUNT = HASHED.index("occurred_on"), HASHED.index("kind"), HASHED.index("amount_fen")
 _HASH = len(HASHED)
+#: (day, kind) → (sum in 分, entries) of some entries of a ledger
+Tally = dict[tuple[date, str], tuple[int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,22 @@ class ChainState:
     heads: dict[int, str]  # recomputed hash after entry n, for every checkpoint's n
     broken: Break | None
     checked_at: datetime
+    # (day, kind, the entry count of the first checkpoint that covers them) → [sum, entries]
+    days: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
+
+    def tally(self, upto: int, start: date, end: date) -> Tally | None:
+        """Sum and count per day and kind of entries ``1 … upto`` dated in ``[start, end)``, as
+        recomputed; None when the walk did not get through them intact."""
+        if self.walked < upto:
+            return None
+        first, last = start.isoformat(), end.isoformat()
+        found: Tally = {}
+        for (day, kind, cover), (amount, count) in self.days.items():
+            if cover <= upto and first <= day < last:
+                key = (date.fromisoformat(day), kind)
+                before = found.get(key, (0, 0))
+                found[key] = (before[0] + amount, before[1] + count)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +143,12 @@ def _signed_by(checkpoint: FundCheckpoint, key: str | None) -> bool:
 
 @dataclass(slots=True)
 class _Walk:
+    covers: list[int]  # the checkpoints' entry counts, ascending
     count: int = 0
     head: str = GENESIS
     heads: dict[int, str] = field(default_factory=dict)
+    days: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
+    cover: int = 0  # index in ``covers`` of the first checkpoint covering the next entry
 
 
 def _step(walk: _Walk, row: tuple[Any, ...]) -> Break | None:
@@ -132,27 +160,47 @@ def _step(walk: _Walk, row: tuple[Any, ...]) -> Break | None:
     if hash_values(row[:_HASH]) != row[_HASH]:
         return Break(seq, number, "changed")
     walk.count, walk.head = seq, row[_HASH]
+    while walk.covers[walk.cover] < seq:
+        walk.cover += 1
+    total = walk.days.setdefault((day_text(row[_DAY]), row[_KIND], walk.covers[walk.cover]), [0, 0])
+    total[0] += row[_AMOUNT]
+    total[1] += 1
     return None
 
 
+def _resumed(state: ChainState, covers: list[int]) -> _Walk:
+    """A walk continuing after ``state``, which got intact to one of its checkpoints."""
+    walk = _Walk(covers, state.walked, state.heads[state.walked], dict(state.heads),
+                 {key: list(total) for key, total in state.days.items()})
+    walk.cover = bisect.bisect_left(covers, state.walked + 1)
+    return walk
+
+
 async def walk_chain(session: AsyncSession, ledger_id: int, counts: set[int], *,
+                     resume: ChainState | None = None,
                      now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ChainState:
-    """Recompute the chain up to the largest of ``counts``, noting the head after each of them."""
+    """Recompute the chain up to the largest of ``counts``, noting the head after each of them;
+    from where ``resume`` (an intact walk up to one of ``counts``) stopped, when given."""
     upto = max(counts, default=0)
-    walk = _Walk(heads={0: GENESIS} if 0 in counts else {})
-    while walk.count < upto:
+    if resume is not None:
+        walk = _resumed(resume, sorted(counts))
+    else:
+        walk = _Walk(sorted(counts), heads={0: GENESIS} if 0 in counts else {})
+    broken = None
+    while walk.count < upto and broken is None:
         rows = (await session.execute(_CHUNK_QUERY, {
             "ledger": ledger_id, "after": walk.count, "upto": upto, "limit": CHUNK})).all()
         if not rows:
-            return ChainState(walk.count, walk.heads, Break(walk.count + 1, None, "missing"), now())
+            broken = Break(walk.count + 1, None, "missing")
         for row in rows:
             broken = _step(walk, tuple(row))
             if broken is not None:
-                return ChainState(walk.count, walk.heads, broken, now())
+                break
             if walk.count in counts:
                 walk.heads[walk.count] = walk.head
         await asyncio.sleep(0)  # let other requests run between chunks
-    return ChainState(walk.count, walk.heads, None, now())
+    checked_at = resume.checked_at if resume is not None else now()  # as old as its oldest part
+    return ChainState(walk.count, walk.heads, broken, checked_at, walk.days)
 
 
 # ---------------------------------------------------------------- the verdict
@@ -211,19 +259,32 @@ class ChainCache:
         self._running: dict[int, asyncio.Task[_Cached]] = {}
         self.walks = 0  # how many walks were started (for tests and benchmarks)
 
-    async def _compute(self, db: Database, ledger_id: int) -> _Cached:
+    def _extendable(self, before: _Cached | None, counts: set[int]) -> ChainState | None:
+        """The last result, when a walk may continue from it: fresh, intact, and every checkpoint
+        added since it covers at least as many entries as it checked."""
+        if before is None or not before.seals or self._monotonic() - before.at > self.max_age:
+            return None
+        state, known = before.state, {seal.entry_count for seal in before.seals}
+        if state.broken is not None or state.walked != max(known):
+            return None
+        return state if all(count >= state.walked for count in counts - known) else None
+
+    async def _compute(self, db: Database, ledger_id: int, extend: bool) -> _Cached:
+        before = self._done.get(ledger_id) if extend else None
         async with db.read() as session:
             seals = await seals_of(session, ledger_id)
-            state = await walk_chain(session, ledger_id, {seal.entry_count for seal in seals})
+            counts = {seal.entry_count for seal in seals}
+            resume = self._extendable(before, counts)
+            state = await walk_chain(session, ledger_id, counts, resume=resume)
         newest = seals[-1] if seals else None
         key = (newest.id, newest.entry_count) if newest else (0, 0)
-        return _Cached(key, seals, state, self._monotonic())
+        return _Cached(key, seals, state, before.at if resume is not None and before else self._monotonic())
 
-    def _start(self, db: Database, ledger_id: int) -> asyncio.Task[_Cached]:
+    def _start(self, db: Database, ledger_id: int, *, extend: bool = False) -> asyncio.Task[_Cached]:
         task = self._running.get(ledger_id)
         if task is None:
             self.walks += 1
-            task = asyncio.create_task(self._compute(db, ledger_id))
+            task = asyncio.create_task(self._compute(db, ledger_id, extend))
             self._running[ledger_id] = task
             task.add_done_callback(lambda done: self._finished(ledger_id, done))
         return task
@@ -236,15 +297,21 @@ class ChainCache:
 
     async def verdict(self, db: Database, ledger_id: int, statement_id: int, newest: tuple[int, int],
                       ) -> Verdict | None:
-        """The verdict on the checkpoint of statement ``statement_id``; ``newest`` is the ledger's
-        newest checkpoint (id, entry count) as the caller read it. None when there is none."""
+        found = await self.check(db, ledger_id, statement_id, newest)
+        return found[0] if found is not None else None
+
+    async def check(self, db: Database, ledger_id: int, statement_id: int, newest: tuple[int, int],
+                    ) -> tuple[Verdict, ChainState] | None:
+        """The verdict on the checkpoint of statement ``statement_id`` and the recomputed chain;
+        ``newest`` is the ledger's newest checkpoint (id, entry count) as the caller read it.
+        None when the statement has no checkpoint."""
         cached = self._done.get(ledger_id)
-        if cached is None or cached.key != newest:
-            cached = await asyncio.shield(self._start(db, ledger_id))
+        if cached is None or cached.key != newest:  # a new checkpoint: continue the last walk
+            cached = await asyncio.shield(self._start(db, ledger_id, extend=True))
         elif self._monotonic() - cached.at > self.max_age:
             self._start(db, ledger_id)  # answered from the last result; the next request gets the new one
         seal = next((seal for seal in cached.seals if seal.statement_id == statement_id), None)
-        return verdict(cached.seals, seal.id, cached.state) if seal is not None else None
+        return (verdict(cached.seals, seal.id, cached.state), cached.state) if seal is not None else None
 
     async def close(self) -> None:
         """Stop walks still running (at shutdown, before the database closes)."""

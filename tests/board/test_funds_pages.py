@@ -12,7 +12,10 @@ from models.db import Database
 from models.funds.categories import load_tree
 from models.funds.ledger import find_ledger
 from models.funds.tables import Kind
+from tests.board.funds_sample import fill_funds
 from tests.board.funds_support import NOW, board_client, elements, inside
+from tests.board.sample import IMG, SCRIPT, Sample
+from tests.clock import FrozenClock
 from tests.models.funds.publishing import book_quarter, draft, publish, sql
 from tests.models.funds.support import CS, book, branch_id
 
@@ -144,3 +147,19 @@ async def test_the_list_newest_first_and_the_front_page_card(
     home = await _get(client, f"/board/?branch={cs}")
     assert "最新经费公示" in home and f'href="/board/funds/2026-10?branch={cs}"' in home
     assert "<dd>1,520.00</dd>" in home  # October's closing balance: 1,140.00 + 500.00 − 120.00
+
+
+async def test_the_sample_unions_statements_answer_and_escape(
+    db: Database, sample: Sample, public: Any, clock: FrozenClock, tmp_path: Path
+) -> None:
+    funds = await fill_funds(db, sample, now=clock.now, key_path=tmp_path / "funds.key")
+    listed = await _get(public, "/board/funds")
+    for page in funds.pages:
+        assert f'href="{page.replace("&", "&amp;")}"' in listed
+        html = await _get(public, page)
+        assert 'data-verdict="' in html and "verdict broken" not in html
+        assert SCRIPT not in html and IMG not in html and "<script" not in html
+    assert "本期账目接续" in await _get(public, funds.pages[1])
+    assert "没有找到这一页" in await _get(public, funds.draft, 404)
+    home = await _get(public, "/board/")
+    assert "最新经费公示" in home and 'href="/board/funds"' in home

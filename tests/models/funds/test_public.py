@@ -12,7 +12,14 @@ import pytest
 from models.db import Database
 from models.funds import seals
 from models.funds.periods import parse_period
-from models.funds.public import entry_page, ledger_of, monthly, published_statement, published_statements
+from models.funds.public import (
+    entry_page,
+    ledger_of,
+    monthly,
+    published_statement,
+    published_statements,
+    tally_from_totals,
+)
 from models.funds.seals import ChainCache, Verdict, newest_seal
 from models.funds.tables import Kind
 from tests.models.funds.publishing import book_quarter, draft, publish, rewrite_chain, sql
@@ -63,22 +70,45 @@ async def test_only_published_statements_newest_first(db: Database, tmp_path: Pa
 async def test_months_and_entries_are_as_published_even_after_backdated_entries(
     db: Database, tmp_path: Path
 ) -> None:
+    """The chain's tally and the per-day totals' agree, and both leave out a later entry."""
     cs, ledger_id = await _two_quarters(db, tmp_path / "k")
     await book(db, cs, 99_900, day=date(2026, 8, 20), text="补记八月")  # after Q3 was published
     async with db.read() as session:
         q3 = await published_statement(session, ledger_id, parse_period("2026Q3"))
         assert q3 is not None
-        months = await monthly(session, q3)
-        page = await entry_page(session, q3, 1, per_page=4)
-        second = await entry_page(session, q3, 2, per_page=4)
-        assert await entry_page(session, q3, 3, per_page=4) is None
-    assert [(m.start.month, m.income_fen, m.expense_fen) for m in months] == [
+        from_totals = await tally_from_totals(session, q3)
+        state = await seals.walk_chain(session, ledger_id, {6, 10})
+        from_chain = state.tally(6, q3.period.start, q3.period.end)
+        assert from_chain == from_totals
+        page = await entry_page(session, q3, from_totals, 1, per_page=4)
+        second = await entry_page(session, q3, from_totals, 2, per_page=4)
+        assert await entry_page(session, q3, from_totals, 3, per_page=4) is None
+    assert [(m.start.month, m.income_fen, m.expense_fen) for m in monthly(q3.period, from_totals)] == [
         (7, 50_000, 12_000), (8, 50_000, 12_000), (9, 50_000, 12_000)]
     assert page is not None and second is not None
     assert (page.pages, page.total, len(page.entries), len(second.entries)) == (2, 6, 4, 2)
     assert [e.description for e in page.entries[:2]] == ["7月会费", "7月羽毛球赛"]
-    assert "补记八月" not in [e.description for e in second.entries]
+    assert [e.description for e in second.entries] == ["9月会费", "9月羽毛球赛"]
     assert page.entries[0].kind == Kind.INCOME.value
+
+
+async def test_entry_pages_read_only_the_days_that_hold_them(db: Database, tmp_path: Path) -> None:
+    cs = await branch_id(db, CS)
+    for day in range(1, 11):  # three entries a day, 1 to 10 July
+        for n in range(3):
+            await book(db, cs, 100 + n, day=date(2026, 7, day), text=f"7-{day}-{n}")
+    await publish(db, cs, "2026Q3", tmp_path / "k")
+    async with db.read() as session:
+        ledger = await ledger_of(session, cs)
+        assert ledger is not None and ledger.id is not None
+        q3 = await published_statement(session, ledger.id, parse_period("2026Q3"))
+        assert q3 is not None
+        tally = await tally_from_totals(session, q3)
+        pages = [await entry_page(session, q3, tally, n, per_page=7) for n in (1, 2, 5)]
+    texts = [[e.description for e in page.entries] if page else None for page in pages]
+    assert texts[0] == ["7-1-0", "7-1-1", "7-1-2", "7-2-0", "7-2-1", "7-2-2", "7-3-0"]
+    assert texts[1] == ["7-3-1", "7-3-2", "7-4-0", "7-4-1", "7-4-2", "7-5-0", "7-5-1"]
+    assert texts[2] == ["7-10-1", "7-10-2"]
 
 
 async def test_an_untouched_ledger_continues_the_earlier_statement(db: Database, tmp_path: Path) -> None:
@@ -197,3 +227,43 @@ async def test_the_walk_yields_between_chunks(
     task.cancel()
     assert (state.walked, state.broken, sorted(state.heads)) == (10, None, [6, 10])
     assert during >= 3  # ten entries in chunks of three: the loop ran in between
+
+
+async def test_a_new_checkpoint_continues_the_last_walk(db: Database, tmp_path: Path) -> None:
+    """Publishing walks only the new entries; an older edit shows once the result is max_age old."""
+    cs = await branch_id(db, CS)
+    for month in (7, 8, 9):
+        await book_quarter(db, cs, month)
+    await publish(db, cs, "2026Q3", tmp_path / "k")
+    async with db.read() as session:
+        ledger = await ledger_of(session, cs)
+        assert ledger is not None and ledger.id is not None
+        q3 = (await published_statements(session, ledger.id))[0]
+        newest = await newest_seal(session, ledger.id)
+    now = [0.0]
+    cache = ChainCache(max_age=60, monotonic=lambda: now[0])
+    first = await cache.check(db, ledger.id, q3.id, newest)
+    assert first is not None
+    await sql(db, "UPDATE fund_entry SET amount_fen = 1 WHERE seq = 2")  # after the walk
+    for month in (10, 11):
+        await book_quarter(db, cs, month)
+    await publish(db, cs, "2026-11", tmp_path / "k", now=LATER)
+    async with db.read() as session:
+        november = (await published_statements(session, ledger.id))[0]
+        newer = await newest_seal(session, ledger.id)
+        full = await seals.walk_chain(session, ledger.id, {6, 10})
+    now[0] = 30.0
+    extended = await cache.check(db, ledger.id, november.id, newer)
+    assert extended is not None and cache.walks == 2
+    assert (extended[0].code, extended[1].walked, extended[1].checked_at) == ("continues", 10,
+                                                                             first[1].checked_at)
+    period = november.period
+    assert extended[1].tally(10, period.start, period.end) == {
+        (date(2026, 11, 10), "income"): (50_000, 1), (date(2026, 11, 10), "expense"): (12_000, 1)}
+    assert full.broken is not None and full.broken.number == "J2026-0002"  # what a full walk finds
+    now[0] = 61.0
+    await cache.check(db, ledger.id, november.id, newer)  # past max_age: a full walk behind
+    await asyncio.sleep(0.2)
+    found = await cache.verdict(db, ledger.id, november.id, newer)
+    assert found is not None and (found.code, found.number) == ("changed", "J2026-0002")
+    await cache.close()
