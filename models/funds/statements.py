@@ -20,9 +20,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +33,9 @@ from models.funds.figures import Figures
 from models.funds.periods import Period, parse_period
 from models.funds.refusals import Refused
 from models.funds.tables import FundCheckpoint, FundLedger, FundStatement, StatementStatus, statement_number
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _STATEMENT = table_of(FundStatement)
 S = StatementStatus
