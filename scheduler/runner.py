@@ -45,9 +45,10 @@ class SchedulerService:
         self._running: asyncio.Task[object] | None = None
         self._scheduler = AsyncIOScheduler(timezone=UTC)
 
-    def start(self, delay: float = FIRST_RUN_DELAY) -> None:
-        """Start ticking in ``delay`` seconds, then every ``tick_seconds`` (a late tick is merged,
-        never doubled)."""
+    def start(self, delay: float | None = None) -> None:
+        """Start ticking in ``delay`` seconds (default ``FIRST_RUN_DELAY``), then every
+        ``tick_seconds`` (a late tick is merged, never doubled)."""
+        delay = FIRST_RUN_DELAY if delay is None else delay
         # APScheduler logs every run at INFO; a line a minute says nothing, this module logs the work.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._scheduler.add_job(

@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.base import execute_core, table_of
+from models.base import execute_core, insert_for, table_of
 from models.funds.tables import FundCheckpoint, FundKey, FundLedger
 
 if TYPE_CHECKING:  # cryptography (~9 MB) loads when a key is first used
@@ -91,7 +90,7 @@ async def register(session: AsyncSession, key: Ed25519PrivateKey, path: Path) ->
     """Register the public key on first use; refuse a key other than the registered one."""
     mine = public_hex(key)
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = insert_for(dialect)
     await execute_core(session, maker(_KEY).values(id=1, public_key=mine, created_at=datetime.now(UTC))
                        .on_conflict_do_nothing(index_elements=[_KEY.c.id]))
     known = await registered_key(session)
