@@ -22,7 +22,8 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
     Compiling a template file of macros takes ~0.1 s and ~5 MB at its peak (memory the
     process keeps); loading it compiled takes about a millisecond. A template whose text
     changed has another checksum and is compiled again. A cache that cannot be read or
-    written is passed over: the template is compiled as without one.
+    written is passed over: the template is compiled as without one. Entries are keyed
+    by file, not by the environment's options, so only ``notices_env`` uses this cache.
     """
 
     def load_bytecode(self, bucket: Bucket) -> None:
