@@ -17,9 +17,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web import RequestPayloadError
-from prometheus_client import Counter
 
 from bot.appkeys import SETTINGS
+from bot.metrics import Counter
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import bindparam
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Insert, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -34,7 +33,7 @@ from bot.metrics import Metrics
 from bot.registry import Command, Registry, fitted_example
 from bot.render import say
 from bot.text import normalize, shown, strip_mention
-from models.base import execute_core, table_of, utcnow
+from models.base import PerDialect, execute_core, insert_for, table_of, utcnow
 from models.db import Database
 from models.fixed_sql import FixedInsert
 from models.inbound import InboundRecord
@@ -88,13 +87,16 @@ _CLAIM = FixedInsert(
 _CHAT_KNOWN = select(Chat.id).where(
     col(Chat.channel) == bindparam("channel"), col(Chat.chat_id) == bindparam("chat_id")
 )
-_REMEMBER_CHAT = {
-    name: make_insert(table_of(Chat)).values(
+
+
+def _remember_chat(dialect: str) -> Insert:
+    return insert_for(dialect)(table_of(Chat)).values(
         channel=bindparam("channel"), chat_id=bindparam("chat_id"), chat_type="group",
         name=bindparam("name"), first_seen=bindparam("first_seen"),
     ).on_conflict_do_nothing(index_elements=["channel", "chat_id"])
-    for name, make_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+
+
+_REMEMBER_CHAT = PerDialect(_remember_chat)
 _STORED_REPLY = select(col(InboundRecord.reply), col(InboundRecord.answered)).where(
     col(InboundRecord.dedup_key) == bindparam("dedup_key")
 )

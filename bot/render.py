@@ -8,10 +8,40 @@ words set at its top, ``{% set name = {…} %}``; ``table("cli_parser", "help")`
 
 from __future__ import annotations
 
+import contextlib
 from functools import cache
 from typing import Any
 
 import jinja2
+from jinja2.bccache import Bucket
+
+
+class CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs, in Jinja's per-user temporary directory.
+
+    Compiling a template file of macros takes ~0.1 s and ~5 MB at its peak (memory the
+    process keeps); loading it compiled takes about a millisecond. A template whose text
+    changed has another checksum and is compiled again. A cache that cannot be read or
+    written is passed over: the template is compiled as without one. Entries are keyed
+    by file, not by the environment's options, so only ``notices_env`` uses this cache.
+    """
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a truncated or foreign file
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def compiled_templates() -> jinja2.BytecodeCache | None:
+    try:
+        return CompiledTemplates()
+    except (OSError, RuntimeError):  # no usable temporary directory (Jinja refuses an unsafe one)
+        return None
 
 
 @cache
@@ -24,6 +54,7 @@ def notices_env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        bytecode_cache=compiled_templates(),
     )
 
 

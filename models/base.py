@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, DateTime, Executable, Table
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, configure_mappers
@@ -15,6 +17,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
 M = TypeVar("M", bound=SQLModel)
+T = TypeVar("T")
 
 
 def system_clock() -> datetime:
@@ -103,3 +106,29 @@ def _execute_core(
     session: Session, statement: Executable, params: dict[str, Any] | Sequence[dict[str, Any]] | None
 ) -> CursorResult[Any]:
     return session.connection().execute(statement, params)
+
+
+def insert_for(dialect: str) -> Callable[[Table], SqliteInsert]:
+    """``INSERT … ON CONFLICT`` of ``dialect`` ("postgresql", else SQLite's).
+
+    PostgreSQL's dialect module (~2 MB) loads only when a PostgreSQL database uses it.
+    Both constructs offer the same ``on_conflict_do_nothing`` / ``on_conflict_do_update``
+    / ``excluded`` used here, so they share SQLite's type.
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        return cast(Callable[[Table], SqliteInsert], insert)
+    return sqlite_insert
+
+
+class PerDialect(dict[str, T]):
+    """``{dialect name: statement}``, each statement built by ``build(dialect)`` on first use."""
+
+    def __init__(self, build: Callable[[str], T]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, dialect: str) -> T:
+        built = self[dialect] = self._build(dialect)
+        return built

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-import chinese_calendar  # type: ignore[import-untyped]
 from sqlmodel import col, select
 
 from bot.messages import Reply
@@ -32,6 +31,8 @@ KINDS: dict[str, Kind] = {"monthly": "month", "quarterly": "quarter", "yearly": 
 
 def is_working_day(day: date) -> bool:
     """A working day on the statutory calendar (weekends otherwise, where it has no data)."""
+    import chinese_calendar  # type: ignore[import-untyped]
+
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:

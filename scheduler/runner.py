@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 JOB_ID = "run-due"
 STOP_TIMEOUT = 10.0
+#: The first run waits this long, so the server answers before the scheduler plans.
+FIRST_RUN_DELAY = 2.0
 
 
 class SchedulerService:
@@ -43,14 +45,16 @@ class SchedulerService:
         self._running: asyncio.Task[object] | None = None
         self._scheduler = AsyncIOScheduler(timezone=UTC)
 
-    def start(self) -> None:
-        """Start ticking now and every ``tick_seconds`` (a late tick is merged, never doubled)."""
+    def start(self, delay: float | None = None) -> None:
+        """Start ticking in ``delay`` seconds (default ``FIRST_RUN_DELAY``), then every
+        ``tick_seconds`` (a late tick is merged, never doubled)."""
+        delay = FIRST_RUN_DELAY if delay is None else delay
         # APScheduler logs every run at INFO; a line a minute says nothing, this module logs the work.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._scheduler.add_job(
             self.tick, IntervalTrigger(seconds=self.settings.scheduler.tick_seconds, timezone=UTC),
-            id=JOB_ID, next_run_time=datetime.now(UTC), max_instances=1, coalesce=True,
-            misfire_grace_time=None,
+            id=JOB_ID, next_run_time=datetime.now(UTC) + timedelta(seconds=delay), max_instances=1,
+            coalesce=True, misfire_grace_time=None,
         )
         self._scheduler.start()
         logger.info("scheduler started (every %d s, grace %g h)", self.settings.scheduler.tick_seconds,

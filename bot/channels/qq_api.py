@@ -26,11 +26,11 @@ from enum import StrEnum
 from typing import Any
 
 import aiohttp
-from prometheus_client import Counter
 
 from bot.channels.qq_events import PassiveTarget
 from bot.config import QqOfficialSettings
 from bot.messages import Reply
+from bot.metrics import Counter
 from bot.render import say
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,6 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import Counter
 
 from bot.appkeys import CLOCK, HTTP, METRICS, PIPELINE, SETTINGS
 from bot.channels.base import Rejected, check_fresh, read_body, rejection, track
@@ -50,10 +49,10 @@ API = web.AppKey("qq_official_api", QqApi)
 def install(app: web.Application) -> None:
     """Add ``POST /qq/official``; the bot's keys and API client live in the app."""
     settings = app[SETTINGS].qq_official
-    results = Counter(
+    results = app[METRICS].counter(
         "unionbot_qq_official_replies", "Passive replies on the official QQ bot, per result "
         "(sent, duplicate, expired = past the reply window, failed)",
-        ["result"], registry=app[METRICS].registry,
+        "result",
     )
     app[KEYS] = BotKeys(settings.secret)
     app[API] = QqApi(settings, lambda: app[HTTP], results=results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 from typing import Any
 
 from bot.cli.common import add_argument, add_verb, run_quiet, settings_of, setup_logging
@@ -20,6 +21,7 @@ def add_parsers(verbs: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    gc.disable()  # until the server has started (see bot.app.for_serving)
     from bot.app import create_app, for_serving
     from bot.server import serve_until_stopped
 

@@ -25,14 +25,13 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import Insert, Integer, String, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.config import Settings
 from bot.messages import Reply
 from bot.render import say
-from models.base import execute_core, table_of, utcnow
+from models.base import PerDialect, execute_core, insert_for, table_of, utcnow
 from models.org import Account, Chat
 from models.outbox import QUEUED, RECALLED, OutboxMessage
 
@@ -88,7 +87,7 @@ def unreachable_reason(settings: Settings, channel: str, kind: str) -> str | Non
 
 
 def _insert_ignore(dialect: str) -> Insert:
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = insert_for(dialect)
     return maker(table_of(OutboxMessage)).values(
         key=bindparam("key"), channel=bindparam("channel"),
         target_kind=bindparam("target_kind"), target=bindparam("target"),
@@ -97,7 +96,7 @@ def _insert_ignore(dialect: str) -> Insert:
     ).on_conflict_do_nothing(index_elements=["key"])
 
 
-_INSERTS = {dialect: _insert_ignore(dialect) for dialect in ("sqlite", "postgresql")}
+_INSERTS = PerDialect(_insert_ignore)
 
 
 async def enqueue(

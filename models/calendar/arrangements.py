@@ -19,8 +19,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import chinese_calendar  # type: ignore[import-untyped]
-
 DATA_DIR = Path(__file__).with_name("holidays")
 
 # Festivals that have a statutory arrangement, keyed like the calendar, with the name
@@ -124,6 +122,8 @@ def library_knows(day: date) -> bool:
 
 def _is_rest_day(day: date) -> bool | None:
     """True on a day off, False on a workday, None when the library does not know the year."""
+    import chinese_calendar  # type: ignore[import-untyped]  # loads with the first date asked about
+
     try:
         return not chinese_calendar.is_workday(day)
     except NotImplementedError:
@@ -139,6 +139,8 @@ def library_arrangement(key: str, festival_date: date) -> Arrangement | None:
     """
     if key not in STATUTORY or not _is_rest_day(festival_date):
         return None
+    import chinese_calendar
+
     start = end = festival_date
     while _is_rest_day(start - timedelta(days=1)):
         start -= timedelta(days=1)

@@ -16,8 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from lunar_python import Lunar, Solar  # type: ignore[import-untyped]
-
 from models.calendar.arrangements import (
     DATA_DIR,
     STATUTORY,
@@ -130,6 +128,8 @@ def _to_date(solar: Any) -> date:
 
 
 def _lunar_text(day: date) -> str:
+    from lunar_python import Solar  # type: ignore[import-untyped]  # loads with the first festival computed
+
     lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
     return f"农历{lunar.getMonthInChinese()}月{lunar.getDayInChinese()}"
 
@@ -137,6 +137,8 @@ def _lunar_text(day: date) -> str:
 @lru_cache(maxsize=256)
 def _dates(year: int) -> dict[str, tuple[date, Kind]]:
     """Every festival's date in ``year`` (unsorted), with how it was computed."""
+    from lunar_python import Lunar, Solar
+
     result: dict[str, tuple[date, Kind]] = {}
     for key, (month, day) in FIXED_DAYS.items():
         result[key] = (date(year, month, day), "fixed")

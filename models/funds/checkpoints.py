@@ -18,17 +18,17 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.base import execute_core, table_of
+from models.base import execute_core, insert_for, table_of
 from models.funds.tables import FundCheckpoint, FundKey, FundLedger
+
+if TYPE_CHECKING:  # cryptography (~9 MB) loads when a key is first used
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 _KEY = table_of(FundKey)
 SEED_BYTES = 32
@@ -45,6 +45,8 @@ class KeyProblem(Exception):
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
     """The key in ``path``; made (exclusively, race-free) when there is none yet."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         seed = Ed25519PrivateKey.generate().private_bytes_raw()
@@ -67,6 +69,9 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
 
 
 def public_hex(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return public.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
 
@@ -85,7 +90,7 @@ async def register(session: AsyncSession, key: Ed25519PrivateKey, path: Path) ->
     """Register the public key on first use; refuse a key other than the registered one."""
     mine = public_hex(key)
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = insert_for(dialect)
     await execute_core(session, maker(_KEY).values(id=1, public_key=mine, created_at=datetime.now(UTC))
                        .on_conflict_do_nothing(index_elements=[_KEY.c.id]))
     known = await registered_key(session)
@@ -120,6 +125,9 @@ async def sign(
 
 def signature_ok(checkpoint: FundCheckpoint, public: str) -> bool:
     """Whether ``checkpoint`` was signed by the key ``public`` (hex)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).verify(
             bytes.fromhex(checkpoint.signature),

@@ -15,11 +15,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Insert, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.base import execute_core, set_loaded, snapshot, table_of
+from models.base import PerDialect, execute_core, insert_for, set_loaded, snapshot, table_of
 from models.funds.chain import entry_hash, hashed_fields
 from models.funds.refusals import Refused
 from models.funds.tables import (
@@ -38,19 +37,19 @@ _LEDGER = table_of(FundLedger)
 
 
 def _bump(dialect: str) -> Insert:
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = insert_for(dialect)
     statement = maker(_COUNTER).values(ledger_id=bindparam("ledger_id"), year=bindparam("year"), seq=1)
     return statement.on_conflict_do_update(
         index_elements=[_COUNTER.c.ledger_id, _COUNTER.c.year], set_={"seq": _COUNTER.c.seq + 1}
     ).returning(_COUNTER.c.seq)
 
 
-_BUMPS = {dialect: _bump(dialect) for dialect in ("sqlite", "postgresql")}
+_BUMPS = PerDialect(_bump)
 _DAY = table_of(FundDayTotal)
 
 
 def _add_to_day(dialect: str) -> Insert:
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = insert_for(dialect)
     statement = maker(_DAY).values(
         ledger_id=bindparam("ledger_id"), day=bindparam("occurred_on"), kind=bindparam("kind"),
         category_code=bindparam("category_code"), amount_fen=bindparam("amount_fen"), entries=1)
@@ -59,7 +58,7 @@ def _add_to_day(dialect: str) -> Insert:
         set_={"amount_fen": _DAY.c.amount_fen + statement.excluded.amount_fen, "entries": _DAY.c.entries + 1})
 
 
-_DAY_ADDS = {dialect: _add_to_day(dialect) for dialect in ("sqlite", "postgresql")}
+_DAY_ADDS = PerDialect(_add_to_day)
 _INSERT = insert(_ENTRY).returning(_ENTRY.c.id)
 
 
@@ -83,7 +82,7 @@ def _dialect(session: AsyncSession) -> str:
 
 async def open_ledger(session: AsyncSession, branch_id: int, *, opened_on: date) -> FundLedger:
     """The ledger of ``branch_id``, created when missing, locked for appending."""
-    maker = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    maker = insert_for(_dialect(session))
     await execute_core(session, maker(_LEDGER).values(
         branch_id=branch_id, opened_on=opened_on, entry_count=0, head_hash="0" * 64,
         balance_fen=0, created_at=datetime.now(UTC),

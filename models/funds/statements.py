@@ -20,20 +20,21 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.base import execute_core, table_of
+from models.base import execute_core, insert_for, table_of
 from models.funds.checkpoints import fingerprint, sign
 from models.funds.figures import Figures
 from models.funds.periods import Period, parse_period
 from models.funds.refusals import Refused
 from models.funds.tables import FundCheckpoint, FundLedger, FundStatement, StatementStatus, statement_number
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _STATEMENT = table_of(FundStatement)
 S = StatementStatus
@@ -61,7 +62,7 @@ async def _insert_draft(session: AsyncSession, ledger_id: int, period: Period, b
                         now: datetime) -> bool:
     """Insert the period's draft unless there is one; True when this call made it."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = insert_for(dialect)
     made = await execute_core(session, maker(_STATEMENT).values(
         ledger_id=ledger_id, number=statement_number(period.key), period_key=period.key,
         status=S.DRAFT.value, drafted_at=now, drafted_by=by,

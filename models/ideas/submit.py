@@ -17,12 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.base import execute_core, table_of
+from models.base import PerDialect, execute_core, insert_for, table_of
 from models.ideas.pseudonym import Pseudonyms
 from models.ideas.tables import TITLE_COLUMN, Idea, IdeaCounter, Refused, Status, format_number
 
@@ -32,14 +31,14 @@ _TITLE_KEY = re.compile(r"^标题\s*[:：]\s*(?P<title>\S[^\n]*?)(?:\s+(?P<rest>
 
 
 def _bump(dialect: str) -> Insert:
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = insert_for(dialect)
     statement = maker(_COUNTER).values(name="idea", seq=1)
     return statement.on_conflict_do_update(
         index_elements=[_COUNTER.c.name], set_={"seq": _COUNTER.c.seq + 1}
     ).returning(_COUNTER.c.seq)
 
 
-_BUMPS = {dialect: _bump(dialect) for dialect in ("sqlite", "postgresql")}
+_BUMPS = PerDialect(_bump)
 
 
 async def next_seq(session: AsyncSession) -> int:

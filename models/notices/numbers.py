@@ -8,24 +8,23 @@ transaction ends, SQLite holds its write lock; a rolled-back transaction gives i
 from __future__ import annotations
 
 from sqlalchemy import Insert, bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.base import execute_core, table_of
+from models.base import PerDialect, execute_core, insert_for, table_of
 from models.notices.tables import NoticeCounter
 
 _COUNTER = table_of(NoticeCounter)
 
 
 def _bump(dialect: str) -> Insert:
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = insert_for(dialect)
     statement = maker(_COUNTER).values(prefix=bindparam("prefix"), seq=1)
     return statement.on_conflict_do_update(
         index_elements=[_COUNTER.c.prefix], set_={"seq": _COUNTER.c.seq + 1}
     ).returning(_COUNTER.c.seq)
 
 
-_BUMPS = {dialect: _bump(dialect) for dialect in ("sqlite", "postgresql")}
+_BUMPS = PerDialect(_bump)
 
 
 async def next_number(session: AsyncSession, prefix: str) -> tuple[int, str]:

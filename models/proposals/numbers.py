@@ -14,24 +14,23 @@ RETURNING seq`` on the year's counter row, inside the filing transaction:
 from __future__ import annotations
 
 from sqlalchemy import Insert, bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.base import execute_core, table_of
+from models.base import PerDialect, execute_core, insert_for, table_of
 from models.proposals.tables import ProposalCounter, format_number
 
 _COUNTER = table_of(ProposalCounter)
 
 
 def _bump(dialect: str) -> Insert:
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = insert_for(dialect)
     statement = maker(_COUNTER).values(year=bindparam("year"), seq=1)
     return statement.on_conflict_do_update(
         index_elements=[_COUNTER.c.year], set_={"seq": _COUNTER.c.seq + 1}
     ).returning(_COUNTER.c.seq)
 
 
-_BUMPS = {dialect: _bump(dialect) for dialect in ("sqlite", "postgresql")}
+_BUMPS = PerDialect(_bump)
 
 
 async def next_number(session: AsyncSession, year: int) -> tuple[int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import subprocess
 import sys
@@ -71,11 +72,19 @@ async def test_a_serving_app_keeps_start_up_objects_out_of_garbage_collection(
     aiohttp_client: Any, tmp_path: Path
 ) -> None:
     gc.unfreeze()
+    gc.disable()  # as ``unionbot serve`` starts
     try:
-        client: TestClient = await aiohttp_client(for_serving(create_app(_settings(tmp_path))))
+        app = for_serving(create_app(_settings(tmp_path)), freeze_after=0.05)
+        client: TestClient = await aiohttp_client(app)
         assert (await client.get("/healthz")).status == 200
+        for _ in range(100):
+            if gc.isenabled():
+                break
+            await asyncio.sleep(0.02)
+        assert gc.isenabled()
         assert gc.get_freeze_count() > 10_000
     finally:
+        gc.enable()
         gc.unfreeze()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
@@ -20,7 +20,7 @@ from scheduler.jobs import Memo, report_missed, run_due
 from scheduler.occasions import Delivery, Occasion, World
 from scheduler.occasions import Source as SourceType
 from scheduler.planner import missed
-from scheduler.runner import SchedulerService, scheduler_ctx
+from scheduler.runner import FIRST_RUN_DELAY, JOB_ID, SchedulerService, scheduler_ctx
 from scheduler.sources import SOURCES
 from tests.scheduler.test_planner import settings_with, setup_union, utc
 
@@ -210,12 +210,22 @@ async def test_the_service_ticks_at_a_given_time_and_reports_missed_once(
 
 async def test_the_service_starts_and_stops_with_apscheduler(db: Database) -> None:
     service = SchedulerService(db, settings_with(scheduler={"tick_seconds": 600}))
-    service.start()
+    service.start(delay=0)
     for _ in range(50):  # the first tick runs at once
         if service._started_up and service._running is None:
             break
         await asyncio.sleep(0.02)
     assert service._started_up
+    await service.stop()
+
+
+async def test_the_first_run_waits_until_the_server_has_started(db: Database) -> None:
+    service = SchedulerService(db, settings_with(scheduler={"tick_seconds": 600}))
+    service.start()
+    await asyncio.sleep(0.2)
+    assert not service._started_up
+    first = service._scheduler.get_job(JOB_ID).next_run_time
+    assert first >= datetime.now(UTC) + timedelta(seconds=FIRST_RUN_DELAY - 1)
     await service.stop()
 
 
