@@ -1,4 +1,7 @@
-"""``import_roster``: validate the whole file, then upsert by 工号 in one write transaction."""
+"""``import_roster``: validate the whole file, then upsert by 工号 in one write transaction.
+
+The members as stored are read before the write lock is taken (SQLite has one writer:
+the server waits for it), and the transaction checks that none changed meanwhile."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from models.roster.cells import text_of
 from models.roster.files import read_rows
 from models.roster.header import RosterRow
 from models.roster.rows import Rejection, RosterEntry, validate_rows
-from models.roster.writing import Counts, apply
+from models.roster.writing import Counts, Stored, apply, roster_mark, stored_members
 
 logger = logging.getLogger(__name__)
 
@@ -69,12 +72,17 @@ async def import_roster(
     report = ImportReport(total=len(rows), rejected=rejected, dry_run=dry_run)
     listed = frozenset(text_of(row.cells.get("工号")) for row in rows)  # refused rows too
     columns = frozenset(rows[0].cells) if rows else frozenset()
+    async with db.read() as session:  # the long read, before the write lock is taken
+        mark = await roster_mark(session)
+        stored: Stored | None = await stored_members(session)
     try:
         async with db.write() as session:
+            if await roster_mark(session) != mark:
+                stored = None  # another import wrote meanwhile: read again, inside the lock
             await apply(
                 session=session, entries=entries, union_name=union_name, listed=listed,
                 columns=columns, deactivate_missing=deactivate_missing, progress=progress,
-                counts=report,
+                counts=report, stored=stored,
             )
             if dry_run:
                 raise _DryRun
