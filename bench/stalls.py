@@ -35,11 +35,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import aiohttp
-from channels import ONEBOT_SECRET, SELF_ID, free_port, onebot_requests
+from channels import ONEBOT_SECRET, free_port, onebot_requests
 from plan import BRANCHES, DEPARTMENTS, NOW, seed_events
 from sqlalchemy import insert, select
 
@@ -339,8 +339,10 @@ async def bench(url: str, tmp: Path, args: argparse.Namespace) -> None:
             await measure(stream, "alone (baseline)", lambda: asyncio.sleep(args.alone, "—"))
             await measure(stream, "roster import, 10,000 rows", run_cli(
                 "members", "import", str(tmp / "roster.csv"), "--config", str(cfg)))
-            await measure(stream, "XLSX export, 2,000 sign-ups", repeated(args.window, export_download(http, base)))
-            await measure(stream, "提案统计 over 10,000 proposals", repeated(args.window, statistics(http, base)))
+            export = repeated(args.window, export_download(http, base))
+            await measure(stream, "XLSX export, 2,000 sign-ups", export)
+            stats = repeated(args.window, statistics(http, base))
+            await measure(stream, "提案统计 over 10,000 proposals", stats)
             await measure(stream, "scheduler plan --days 365", run_cli(
                 "scheduler", "plan", "--days", "365", "--at", plan_at, "--config", str(cfg)))
             await measure(stream, "alone again", lambda: asyncio.sleep(args.alone, "—"))
@@ -372,7 +374,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        print(f"{'PostgreSQL' if args.postgres else 'SQLite'}: {MEMBERS} members, {EVENTS} events + A{BIG_EVENT} "
+        kind = "PostgreSQL" if args.postgres else "SQLite"
+        print(f"{kind}: {MEMBERS} members, {EVENTS} events + A{BIG_EVENT} "
               f"with {SIGNUPS} sign-ups, {PROPOSALS} proposals; {args.rate:.0f} webhook messages/s",
               flush=True)
         if args.postgres:
