@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.cli.common import add_argument, add_subverbs, add_verb, run_async
+from bot.cli.common import add_argument, add_subverbs, add_verb, in_background, run_async
 from bot.config import Settings
 from bot.render import say
 from models.base import utcnow
@@ -99,6 +99,7 @@ async def _plan(settings: Settings, db: Database, args: argparse.Namespace) -> i
     from scheduler.occasions import World
     from scheduler.planner import missed, plan
 
+    in_background()
     tz = settings.union.tz
     try:
         now = parse_at(args.at, tz)

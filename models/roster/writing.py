@@ -253,13 +253,9 @@ async def apply(
     stored: Stored | None = None,
 ) -> None:
     """All the writes of one import, in the caller's transaction; adds up in ``counts``.
-
-    ``stored`` is what ``stored_members`` read, when the caller read it before taking
-    the write lock and made sure (``roster_mark``) that nothing changed since."""
+    ``stored``: what ``stored_members`` read before the write lock, still the same."""
     now = utcnow()
-    branches = await _branch_ids(
-        session=session, union_name=union_name, names=(e.branch for e in entries)
-    )
+    branches = await _branch_ids(session=session, union_name=union_name, names=(e.branch for e in entries))
     stored = stored if stored is not None else await stored_members(session)
 
     def branch_of(name: str) -> int:
