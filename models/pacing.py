@@ -3,7 +3,9 @@
 Statements on SQLite run on the event loop (``models.sqlite_inline``), and so does any
 Python that builds a file. A long read or a big file would stall every webhook while it
 runs. Such work calls ``Pacer.turn()`` between small steps (a page of rows, a row of a
-sheet): once a slice has taken its budget, the loop gets a turn to answer what waits.
+sheet): once a slice has taken its budget, the work rests as long, and the loop answers
+what waits meanwhile. A turn of the loop alone (``sleep(0)``) would not do: a webhook
+needs a dozen turns, and would wait for a slice at each one.
 Work that needs no database runs whole in a worker thread instead (``asyncio.to_thread``)
 only when it is mostly C code; pure-Python CPU work in a thread holds the GIL and still
 stalls the loop.
@@ -17,16 +19,18 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TypeVar
 
 SLICE_SECONDS = 0.005  # the longest the loop waits for one slice of paced work
+REST_SECONDS = 0.005  # the loop's time between two slices: paced work takes about half of it
 PAGE_ROWS = 500  # rows read per statement by paged (keyset) reads
 
 _T = TypeVar("_T")
 
 
 class Pacer:
-    """Gives the event loop a turn whenever the current slice has taken ``budget`` seconds."""
+    """Rests ``rest`` seconds whenever the current slice has taken ``budget`` seconds."""
 
-    def __init__(self, budget: float = SLICE_SECONDS) -> None:
+    def __init__(self, budget: float = SLICE_SECONDS, rest: float = REST_SECONDS) -> None:
         self.budget = budget
+        self.rest = rest
         self.turns = 0
         self._since = time.perf_counter()
 
@@ -34,7 +38,7 @@ class Pacer:
         """Call between steps: returns at once, or after the loop had its turn."""
         if time.perf_counter() - self._since < self.budget:
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(self.rest)
         self.turns += 1
         self._since = time.perf_counter()
 
