@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from models.base import execute_core, table_of, utcnow
+from models.fixed_sql import FixedStatement
 from models.org import Branch, Member, MemberChild, MemberRole
 from models.roster.rows import RosterEntry
 
@@ -52,7 +53,7 @@ _member = table_of(Member)
 _role = table_of(MemberRole)
 _child = table_of(MemberChild)
 # Core executemany: one compiled statement, no ORM bookkeeping per row
-_UPDATE_MEMBER = (
+_UPDATE_MEMBER = FixedStatement(
     update(_member)
     .where(_member.c.id == bindparam("b_id"))
     .values({**{name: bindparam(f"v_{name}") for name in (*_COMPARED, "updated_at")}, "active": True})
@@ -199,7 +200,7 @@ async def _write(*, session: AsyncSession, batch: _Batch, now: datetime) -> None
             {"b_id": change["id"], "v_updated_at": now, **{f"v_{name}": change[name] for name in _COMPARED}}
             for change in batch.changed
         ]
-        await execute_core(session, _UPDATE_MEMBER, changes)
+        await _UPDATE_MEMBER.execute_many(session, changes)
     await _replace_roles(session=session, entries=batch.roles)
     await _replace_children(session=session, entries=batch.children)
 
