@@ -169,8 +169,9 @@ def config(tmp: Path, url: str, port: int) -> Path:
 
 
 def serve(cfg: Path, port: int) -> subprocess.Popen[bytes]:
+    log = (cfg.parent / "serve.log").open("wb")  # shown when the server answers with errors
     proc = subprocess.Popen([UNIONBOT, "serve", "--config", str(cfg)], cwd=cfg.parent,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -330,6 +331,7 @@ async def bench(url: str, tmp: Path, args: argparse.Namespace) -> None:
     server = serve(cfg, port)
     base = f"http://127.0.0.1:{port}"
     plan_at = NOW.astimezone(UTC).isoformat()
+    stream: Stream | None = None
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as http:
             stream = Stream(http, base, args.rate)
@@ -349,6 +351,8 @@ async def bench(url: str, tmp: Path, args: argparse.Namespace) -> None:
     finally:
         server.terminate()
         server.wait()
+        if stream is not None and any(not ok for _, _, ok in stream.sent):
+            print((tmp / "serve.log").read_text(errors="replace")[-3000:])
 
 
 async def on_postgres(args: argparse.Namespace, tmp: Path) -> None:
