@@ -208,7 +208,7 @@ async def main() -> None:
             return f"{len(rows)} sign-ups"
 
         async def year_plan() -> str:
-            async with db.write() as session:
+            async with db.read() as session:
                 items = await plan(World(session, settings, NOW), NOW - grace, NOW + timedelta(days=365))
             by_source: dict[str, int] = {}
             for item in items:

@@ -99,6 +99,6 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 
 async def status(db: Database) -> dict[str, Any]:
     """The revision the database is at and the newest one the code knows."""
-    async with db.write_engine.connect() as conn:
+    async with db.read_engine.connect() as conn:  # no write lock: SQLite's server may be writing
         current, head = await conn.run_sync(_current)
     return {"current": current, "head": head, "up_to_date": current == head}

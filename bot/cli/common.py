@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -68,6 +69,18 @@ def progress_bar(label: str, stream: Any = None) -> Callable[[int, int], None]:
         out.flush()
 
     return show
+
+
+BACKGROUND_NICENESS = 10  # how far a long verb steps back for the server on the same machine
+
+
+def in_background() -> None:
+    """Lower this process's CPU priority: a long verb (a roster import, a year's plan) run
+    beside ``unionbot serve`` on a small machine then takes the cores the webhooks leave."""
+    try:
+        os.nice(BACKGROUND_NICENESS)
+    except OSError:  # not allowed here; run at the usual priority
+        logging.getLogger(__name__).debug("cannot lower the priority", exc_info=True)
 
 
 def run_quiet(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import add_argument, add_subverbs, add_verb, progress_bar, run_quiet
+from bot.cli.common import add_argument, add_subverbs, add_verb, in_background, progress_bar, run_quiet
 from bot.config import Settings
 from bot.render import say
 
@@ -40,6 +40,7 @@ async def _members_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import open_database
     from models.roster import RosterError, import_roster
 
+    in_background()
     async with open_database(settings) as db:
         try:
             report = await import_roster(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.cli.common import add_argument, add_subverbs, add_verb, run_async
+from bot.cli.common import add_argument, add_subverbs, add_verb, in_background, run_async
 from bot.config import Settings
 from bot.render import say
 from models.base import utcnow
@@ -99,6 +99,7 @@ async def _plan(settings: Settings, db: Database, args: argparse.Namespace) -> i
     from scheduler.occasions import World
     from scheduler.planner import missed, plan
 
+    in_background()
     tz = settings.union.tz
     try:
         now = parse_at(args.at, tz)
@@ -106,7 +107,9 @@ async def _plan(settings: Settings, db: Database, args: argparse.Namespace) -> i
         print(exc, file=sys.stderr)
         return 2
     grace = timedelta(hours=settings.scheduler.grace_hours)
-    async with db.write() as session:
+    # A read session: the plan only reads, so it holds no write lock while it works out
+    # a year of occasions (the server goes on writing meanwhile).
+    async with db.read() as session:
         world = World(session, settings, now)
         if args.missed:
             items = await missed(world, args.days)
@@ -161,7 +164,7 @@ async def _run_due(settings: Settings, db: Database, args: argparse.Namespace) -
             print(INDENT + say("cli", "run_unreachable", label=delivery.label, problem=delivery.problem))
     if any(outcome.queued for outcome in outcomes):
         print(say("cli", "sent_by_service"))
-    async with db.write() as session:
+    async with db.read() as session:
         skipped = await missed(World(session, settings, at), MISSED_LOOKBACK_DAYS)
     if skipped:
         hours = settings.scheduler.grace_hours

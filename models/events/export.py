@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import importlib
 import io
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.events.queries import RosterLine, roster
 from models.events.tables import CONFIRMED, Event
+from models.pacing import paced
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -58,17 +61,13 @@ def _checked_in(line: RosterLine, tz: ZoneInfo) -> str:
     return f"已签到 {line.checked_in_at.astimezone(tz):%H:%M}"
 
 
-def table_rows(event: Event, lines: Sequence[RosterLine], tz: ZoneInfo) -> list[list[Any]]:
-    """The rows under the header; 报名时间 as a local time without zone."""
-    fields = event.field_names
+def table_row(event: Event, line: RosterLine, tz: ZoneInfo) -> list[Any]:
+    """One row under the header; 报名时间 as a local time without zone."""
     return [
-        [
-            line.staff_no, line.name, line.branch, line.party, line.note or "",
-            *(line.answers.get(name, "") for name in fields),
-            line.signed_up_at.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0),
-            _status(line), _checked_in(line, tz),
-        ]
-        for line in lines
+        line.staff_no, line.name, line.branch, line.party, line.note or "",
+        *(line.answers.get(name, "") for name in event.field_names),
+        line.signed_up_at.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0),
+        _status(line), _checked_in(line, tz),
     ]
 
 
@@ -82,7 +81,8 @@ def _text(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
-def to_xlsx(head: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str) -> bytes:
+def _sheet(head: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str) -> tuple[Any, Any]:
+    """A write-only workbook with one sheet, its column widths and the bold header row."""
     # Imported here rather than with the module: openpyxl takes ~150 ms to load,
     # which every start of the server would pay for a file it may never build.
     import openpyxl
@@ -102,11 +102,39 @@ def to_xlsx(head: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str) -> b
         cell.font = bold
         titles.append(cell)
     worksheet.append(titles)
-    for row in rows:
-        worksheet.append([_xlsx_cell(worksheet, value, WriteOnlyCell) for value in row])
+    return workbook, worksheet
+
+
+def _append(worksheet: Any, row: Sequence[Any]) -> None:
+    from openpyxl.cell import WriteOnlyCell
+
+    worksheet.append([_xlsx_cell(worksheet, value, WriteOnlyCell) for value in row])
+
+
+def _saved(workbook: Any) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def to_xlsx(head: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str) -> bytes:
+    """The sheet in one go (for the CLI, which has no one else to serve)."""
+    workbook, worksheet = _sheet(head, rows, sheet)
+    for row in rows:
+        _append(worksheet, row)
+    return _saved(workbook)
+
+
+async def xlsx_paced(head: Sequence[str], rows: Sequence[Sequence[Any]], sheet: str) -> bytes:
+    """The same file, built on the event loop in short slices (openpyxl is pure Python:
+    in a worker thread it would hold the GIL and stall the loop all the same); the
+    zipping, mostly C, in a worker thread."""
+    if "openpyxl" not in sys.modules:  # its first import takes ~150 ms of the loop's time
+        await asyncio.to_thread(importlib.import_module, "openpyxl")
+    workbook, worksheet = _sheet(head, rows, sheet)
+    async for row in paced(rows):
+        _append(worksheet, row)
+    return await asyncio.to_thread(_saved, workbook)
 
 
 def _xlsx_cell(worksheet: Any, value: Any, make_cell: Any) -> Any:
@@ -155,21 +183,21 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def build(event: Event, lines: Sequence[RosterLine], tz: ZoneInfo, fmt: str) -> ExportFile:
-    """The export file of ``lines`` (CPU only, no database)."""
+async def build(event: Event, lines: Sequence[RosterLine], tz: ZoneInfo, fmt: str) -> ExportFile:
+    """The export file of ``lines`` (no database), paced so that webhooks go on being answered."""
     head = header(event)
-    rows = table_rows(event, lines, tz)
+    rows = [row async for row in paced(table_row(event, line, tz) for line in lines)]
     if fmt == "xlsx":
-        data = to_xlsx(head, rows, f"{event.code} {event.title}")
+        data = await xlsx_paced(head, rows, f"{event.code} {event.title}")
     elif fmt == "csv":
-        data = to_csv(head, rows)
+        data = await asyncio.to_thread(to_csv, head, rows)  # the csv module is C code
     else:
         raise ValueError(f"unknown export format {fmt!r}")
     return ExportFile(file_name(event, fmt), CONTENT_TYPES[fmt], data, len(rows))
 
 
 async def export_roster(session: AsyncSession, event: Event, *, tz: ZoneInfo, fmt: str) -> ExportFile:
-    """Read the roster, then build the file in a worker thread (it is CPU work)."""
+    """Read the roster page by page, then build the file in slices (see ``models.pacing``)."""
     assert event.id is not None
     lines = await roster(session, event.id)
-    return await asyncio.to_thread(build, event, lines, tz, fmt)
+    return await build(event, lines, tz, fmt)

@@ -6,9 +6,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,6 +17,7 @@ from models.audit import AuditLog
 from models.base import execute_core, table_of
 from models.events.tables import ACTIVE, CANCELLED, CONFIRMED, WAITLIST, Event, Signup, closes_at
 from models.org import Branch, Chat, Member
+from models.pacing import PAGE_ROWS, Pacer, paced
 
 _s = table_of(Signup)
 _m = table_of(Member)
@@ -36,6 +38,9 @@ _ROSTER = (
     .join(_m, _m.c.id == _s.c.member_id)
     .join(_b, _b.c.id == _m.c.branch_id)
     .where(_s.c.event_id == bindparam("event_id"), _s.c.status.in_(ACTIVE))
+)
+_ROSTER_PAGE = (  # keyset pagination on the (event_id, seq) index
+    _ROSTER.where(_s.c.seq > bindparam("after")).order_by(_s.c.seq).limit(bindparam("rows"))
 )
 _ACTIVE_MEMBERS = (
     select(_s.c.member_id, _s.c.status, _s.c.seq, _m.c.name)
@@ -98,20 +103,33 @@ async def statuses(session: AsyncSession, member_id: int, event_ids: Iterable[in
 
 
 async def roster(session: AsyncSession, event_id: int) -> list[RosterLine]:
-    """Everyone signed up: places in the order given, then the waitlist in sign-up order."""
-    rows = (await execute_core(session, _ROSTER, {"event_id": event_id})).all()
+    """Everyone signed up: places in the order given, then the waitlist in sign-up order.
+
+    Read ``PAGE_ROWS`` sign-ups at a time, the event loop getting a turn between pages,
+    so that a big event's roster does not stall the webhooks (``models.pacing``)."""
+    rows: list[Row[Any]] = []
+    pacer = Pacer()
+    while True:
+        after = rows[-1].seq if rows else 0
+        params = {"event_id": event_id, "after": after, "rows": PAGE_ROWS}
+        page = (await execute_core(session, _ROSTER_PAGE, params)).all()
+        rows.extend(page)
+        if len(page) < PAGE_ROWS:
+            break
+        await pacer.turn()
     confirmed = sorted((r for r in rows if r.status == CONFIRMED), key=lambda r: r.place_seq)
-    waiting = sorted((r for r in rows if r.status == WAITLIST), key=lambda r: r.seq)
-    lines = []
-    for group in (confirmed, waiting):
-        for number, row in enumerate(group, start=1):
-            lines.append(RosterLine(
-                number=number, status=row.status, member_id=row.member_id,
-                staff_no=row.staff_no, name=row.name, branch=row.branch, phone=row.phone,
-                guests=row.guests, note=row.note, answers=json.loads(row.answers or "{}"),
-                signed_up_at=row.signed_up_at, checked_in_at=row.checked_in_at,
-            ))
-    return lines
+    waiting = [r for r in rows if r.status == WAITLIST]  # already in sign-up order
+    numbered = [*enumerate(confirmed, start=1), *enumerate(waiting, start=1)]
+    return [_line(number, row) async for number, row in paced(numbered, pacer)]
+
+
+def _line(number: int, row: Row[Any]) -> RosterLine:
+    return RosterLine(
+        number=number, status=row.status, member_id=row.member_id,
+        staff_no=row.staff_no, name=row.name, branch=row.branch, phone=row.phone,
+        guests=row.guests, note=row.note, answers=json.loads(row.answers or "{}"),
+        signed_up_at=row.signed_up_at, checked_in_at=row.checked_in_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)

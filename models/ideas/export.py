@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.events.export import ExportFile, to_xlsx
+from models.events.export import ExportFile, xlsx_paced
 from models.ideas.tables import RANK_ORDER, STATUS_LABELS, Idea, IdeaRound, Status
 from models.org import Branch, Member
 
@@ -62,5 +62,5 @@ async def export_ideas(
         where, label = col(Idea.year) == subject, f"{subject}年"
     rows = await _rows(session, where, branches, tz)
     name = _UNSAFE.sub("_", label).strip(" ._") or "金点子"
-    data = to_xlsx(HEAD, rows, sheet="金点子")
+    data = await xlsx_paced(HEAD, rows, sheet="金点子")
     return ExportFile(filename=f"{name}-金点子.xlsx", content_type=XLSX, data=data, rows=len(rows))

@@ -1,4 +1,7 @@
-"""``import_roster``: validate the whole file, then upsert by 工号 in one write transaction."""
+"""``import_roster``: validate the whole file, then upsert by 工号 in one write transaction.
+
+The members as stored are read before the write lock is taken (SQLite has one writer:
+the server waits for it), and the transaction checks that none changed meanwhile."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from models.audit import AuditLog
 from models.db import Database
@@ -15,7 +19,7 @@ from models.roster.cells import text_of
 from models.roster.files import read_rows
 from models.roster.header import RosterRow
 from models.roster.rows import Rejection, RosterEntry, validate_rows
-from models.roster.writing import Counts, apply
+from models.roster.writing import Counts, Stored, apply, roster_mark, stored_members
 
 logger = logging.getLogger(__name__)
 
@@ -69,23 +73,35 @@ async def import_roster(
     report = ImportReport(total=len(rows), rejected=rejected, dry_run=dry_run)
     listed = frozenset(text_of(row.cells.get("工号")) for row in rows)  # refused rows too
     columns = frozenset(rows[0].cells) if rows else frozenset()
+    mark, early = await _read_early(db)
     try:
         async with db.write() as session:
+            # another import wrote meanwhile: read again, inside the lock
+            stored = early if await roster_mark(session) == mark else None
             await apply(
                 session=session, entries=entries, union_name=union_name, listed=listed,
                 columns=columns, deactivate_missing=deactivate_missing, progress=progress,
-                counts=report,
+                counts=report, stored=stored,
             )
             if dry_run:
                 raise _DryRun
-            session.add(AuditLog(
-                actor="cli", action="roster_import", target=path.name[:128],
-                after=json.dumps(report.counts(), ensure_ascii=False),
-            ))
+            session.add(_audit(path, report))
     except _DryRun:
         pass
     _log(path, report)
     return report
+
+
+def _audit(path: Path, report: ImportReport) -> AuditLog:
+    after = json.dumps(report.counts(), ensure_ascii=False)
+    return AuditLog(actor="cli", action="roster_import", target=path.name[:128], after=after)
+
+
+async def _read_early(db: Database) -> tuple[tuple[Any, ...], Stored]:
+    """The members as stored, read before the write lock is taken (SQLite's server waits
+    for that lock), with the mark that tells whether they are still the same inside it."""
+    async with db.read() as session:
+        return await roster_mark(session), await stored_members(session)
 
 
 def _log(path: Path, report: ImportReport) -> None:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.base import utcnow
+from models.base import execute_core, table_of, utcnow
+from models.fixed_sql import FixedStatement
 from models.org import Branch, Member, MemberChild, MemberRole
 from models.roster.rows import RosterEntry
 
@@ -48,6 +49,15 @@ class _Stored:
 
 
 _COMPARED = ("name", "gender", "birth_date", "branch_id", "department", "phone", "hire_date")
+_member = table_of(Member)
+_role = table_of(MemberRole)
+_child = table_of(MemberChild)
+# Core executemany: one compiled statement, no ORM bookkeeping per row
+_UPDATE_MEMBER = FixedStatement(
+    update(_member)
+    .where(_member.c.id == bindparam("b_id"))
+    .values({**{name: bindparam(f"v_{name}") for name in (*_COMPARED, "updated_at")}, "active": True})
+)
 
 
 def _values(entry: RosterEntry, branch_id: int) -> dict[str, Any]:
@@ -92,24 +102,37 @@ async def _add_branch(*, session: AsyncSession, name: str, parent_id: int | None
     return branch.id
 
 
-async def _stored_members(session: AsyncSession) -> dict[str, _Stored]:
-    """Every member by 工号, with roles and children: three queries, whatever the size."""
-    columns = [col(getattr(Member, name)) for name in _COMPARED]
-    query = select(col(Member.id), col(Member.staff_no), col(Member.active), *columns)
-    result = await session.execute(query)
+Stored = dict[str, _Stored]  # every member as stored, by 工号
+_MARK = (
+    select(func.count(), func.max(_member.c.id), func.max(_member.c.updated_at)),
+    select(func.count()).select_from(_role),
+    select(func.count(), func.max(_child.c.id)),
+)
+
+
+async def roster_mark(session: AsyncSession) -> tuple[Any, ...]:
+    """What changes whenever members, their roles or children do (only imports write
+    them): read with ``stored_members`` outside the write lock, compared again inside it."""
+    return tuple([tuple((await execute_core(session, query)).one()) for query in _MARK])
+
+
+async def stored_members(session: AsyncSession) -> Stored:
+    """Every member by 工号, with roles and children: three Core queries, whatever the size
+    (the ORM would build a row object per member, ten times slower inside the write lock)."""
+    query = select(_member.c.id, _member.c.staff_no, _member.c.active,
+                   *(_member.c[name] for name in _COMPARED))
     stored: dict[str, _Stored] = {}
     by_id: dict[int, _Stored] = {}
-    for id_, staff_no, active, *values in result.all():
+    for id_, staff_no, active, *values in (await execute_core(session, query)).all():
         values_by_name = dict(zip(_COMPARED, values, strict=True))
         stored[staff_no] = by_id[id_] = _Stored(id_, active, values_by_name)
     roles: dict[int, set[str]] = defaultdict(set)
-    role_rows = await session.execute(select(col(MemberRole.member_id), col(MemberRole.role)))
-    for member_id, role in role_rows.all():
+    role_query = select(_role.c.member_id, _role.c.role)
+    for member_id, role in (await execute_core(session, role_query)).all():
         roles[member_id].add(role)
     children: dict[int, list[date]] = defaultdict(list)
-    child_query = select(col(MemberChild.member_id), col(MemberChild.birth_date))
-    child_rows = await session.execute(child_query)
-    for member_id, birth_date in child_rows.all():
+    child_query = select(_child.c.member_id, _child.c.birth_date)
+    for member_id, birth_date in (await execute_core(session, child_query)).all():
         children[member_id].append(birth_date)
     for id_, member in by_id.items():
         member.roles = frozenset(roles.get(id_, ()))
@@ -166,18 +189,18 @@ async def _write(*, session: AsyncSession, batch: _Batch, now: datetime) -> None
              "created_at": now, "updated_at": now}
             for entry, values in batch.new
         ]
-        query = (
-            insert(Member)
-            .returning(col(Member.id), col(Member.staff_no))
-            .execution_options(render_nulls=True)  # one batch, not one per pattern of NULLs
-        )
-        ids = {staff_no: id_ for id_, staff_no in (await session.execute(query, rows)).all()}
+        query = insert(_member).returning(_member.c.id, _member.c.staff_no)
+        found = await execute_core(session, query.execution_options(render_nulls=True), rows)
+        ids = {staff_no: id_ for id_, staff_no in found.all()}
         for entry, _ in batch.new:
             batch.roles[ids[entry.staff_no]] = entry
             batch.children[ids[entry.staff_no]] = entry
     if batch.changed:
-        changes = [{**change, "active": True, "updated_at": now} for change in batch.changed]
-        await session.execute(update(Member), changes)
+        changes = [
+            {"b_id": change["id"], "v_updated_at": now, **{f"v_{name}": change[name] for name in _COMPARED}}
+            for change in batch.changed
+        ]
+        await _UPDATE_MEMBER.execute_many(session, changes)
     await _replace_roles(session=session, entries=batch.roles)
     await _replace_children(session=session, entries=batch.children)
 
@@ -185,27 +208,27 @@ async def _write(*, session: AsyncSession, batch: _Batch, now: datetime) -> None
 async def _replace_roles(*, session: AsyncSession, entries: Mapping[int, RosterEntry]) -> None:
     ids = list(entries)
     for chunk in _chunks(ids, _IN_LIMIT):
-        await session.execute(delete(MemberRole).where(col(MemberRole.member_id).in_(chunk)))
+        await execute_core(session, delete(_role).where(_role.c.member_id.in_(chunk)))
     rows = [
         {"member_id": id_, "role": role.value}
         for id_, entry in entries.items()
         for role in sorted(entry.roles)
     ]
     if rows:
-        await session.execute(insert(MemberRole), rows)
+        await execute_core(session, insert(_role), rows)
 
 
 async def _replace_children(*, session: AsyncSession, entries: Mapping[int, RosterEntry]) -> None:
     ids = list(entries)
     for chunk in _chunks(ids, _IN_LIMIT):
-        await session.execute(delete(MemberChild).where(col(MemberChild.member_id).in_(chunk)))
+        await execute_core(session, delete(_child).where(_child.c.member_id.in_(chunk)))
     rows = [
         {"member_id": id_, "birth_date": birth_date}
         for id_, entry in entries.items()
         for birth_date in entry.children
     ]
     if rows:
-        await session.execute(insert(MemberChild), rows)
+        await execute_core(session, insert(_child), rows)
 
 
 async def _deactivate(*, session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
@@ -228,13 +251,13 @@ async def apply(
     deactivate_missing: bool,
     progress: Callable[[int, int], None] | None,
     counts: Counts,
+    stored: Stored | None = None,
 ) -> None:
-    """All the writes of one import, in the caller's transaction; adds up in ``counts``."""
+    """All the writes of one import, in the caller's transaction; adds up in ``counts``.
+    ``stored``: what ``stored_members`` read before the write lock, still the same."""
     now = utcnow()
-    branches = await _branch_ids(
-        session=session, union_name=union_name, names=(e.branch for e in entries)
-    )
-    stored = await _stored_members(session)
+    branches = await _branch_ids(session=session, union_name=union_name, names=(e.branch for e in entries))
+    stored = stored if stored is not None else await stored_members(session)
 
     def branch_of(name: str) -> int:
         return branches[_branch_key(name, union_name)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -200,3 +201,23 @@ def test_two_run_due_processes_at_once_queue_each_message_once(
     assert sorted(queued) == [0, 2]
     assert len(asyncio.run(outbox_keys(url))) == 2
 
+
+
+def test_plan_reads_while_another_process_holds_the_write_lock(sqlite_union: tuple[Path, str]) -> None:
+    """The plan only reads: it works out a year while the server writes, never waiting for it
+    (a plan in a write transaction would wait 30 s for this lock and then fail)."""
+    workdir, _ = sqlite_union
+    writer = sqlite3.connect(workdir / "data" / "unionbot.db", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("DELETE FROM chat WHERE chat_id = '222'")  # not committed: the plan keeps it
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "scheduler", "plan", "--at", "2027-05-20T08:00",
+             "--days", "20"], capture_output=True, text=True, cwd=workdir, timeout=20, check=False,
+        )
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.returncode == 0, result.stderr
+    assert "全校群（QQ（OneBot））" in result.stdout
+    assert result.stdout.splitlines()[-1] == "共 3 项。"
