@@ -130,8 +130,10 @@ async def send(http: aiohttp.ClientSession, shot: Shot) -> None:
         shot.status = resp.status
         payload = await resp.read()
     shot.done = time.perf_counter()
-    if payload:
+    if payload and resp.status == 200:
         shot.reply = str(json.loads(payload).get("reply", ""))
+    elif payload:
+        shot.reply = payload[:80].decode(errors="replace")
 
 
 async def open_loop(shots: list[Shot]) -> float:
@@ -279,7 +281,8 @@ def rush_report(shots: list[Shot], places: int) -> tuple[bool, str]:
     places_ok = sorted(confirmed.values()) == list(range(1, places + 1))
     waits_ok = sorted(waiting.values()) == list(range(1, len(waiting) + 1))
     order = order_breaks(new, confirmed, waiting)
-    line = (f"  answered {len(answered)}/{len(shots)} (non-2xx {len(bad)}), confirmed {len(confirmed)}"
+    codes = sorted({(s.status, s.reply[:40]) for s in bad})
+    line = (f"  answered {len(answered)}/{len(shots)} (non-2xx {len(bad)}: {codes[:3]}), confirmed {len(confirmed)}"
             f" (places 1…{places}: {'ok' if places_ok else 'NO'}), waitlisted {len(waiting)}"
             f" (positions 1…n: {'ok' if waits_ok else 'NO'}), doubled {doubled},"
             f" arrival order broken {order}")
@@ -356,6 +359,24 @@ async def watched(dsn: object, work: Awaitable[float]) -> float:
             print(f"    {count:6d}  {key}")
 
 
+async def settle(dsn: str | None) -> None:
+    """Wait until the replicas finish work left over from the rush (answers pushed late)."""
+    if dsn is None:
+        await asyncio.sleep(1)
+        return
+    conn = await asyncpg.connect(dsn)
+    try:
+        for _ in range(600):
+            busy = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')")
+            if busy == 0:
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+
+
 async def unionbot(args: argparse.Namespace, url: str, replicas: int, tmp: Path) -> list[bool]:
     ports = [free_port() for _ in range(replicas)]
     configs = [config(tmp, f"r{i}", port, url) for i, port in enumerate(ports)]
@@ -377,6 +398,7 @@ async def unionbot(args: argparse.Namespace, url: str, replicas: int, tmp: Path)
         print(f"  unionbot, rush   {len(shots)} in {elapsed:4.1f} s   {latency(shots)}", flush=True)
         rush_ok, line = rush_report(shots, args.places)
         print(line, flush=True)
+        await settle(url.replace("postgresql+asyncpg://", "postgresql://") if "postgresql" in url else None)
         closes = time.strftime("%Y-%m-%d", time.localtime(time.time() + 30 * 86400))
         opened = Shot(ports[0], event_body(0, 3, f"提案征集 开始 第九届教代会第三次会议 截止 {closes}"), 0, "open")
         await closed_loop([opened], 1)

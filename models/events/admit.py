@@ -21,6 +21,13 @@ committed sign-ups the statement's snapshot does not, so a member signing up twi
 once is caught. No row comes back when the member already has a sign-up or the event
 changed since it was read (cancelled, edited): the caller then takes the lock the
 ordinary way and looks again.
+
+The statement runs on an autocommit connection beside the message's transaction
+(``models.db.side_connection``), so the lock is held while it runs and no longer: the
+rest of the message (the reply, its dedup record, the commit) no longer queues every
+other sign-up behind it. The sign-up therefore stands even if the message's
+transaction fails afterwards; a redelivered message finds it and is told where it
+stands, so it is never made twice. The caller must not hold the event's row lock.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import UTCDateTime, execute_core, snapshot, table_of
+from models.db import side_connection
 from models.events.tables import CONFIRMED, OPEN, WAITLIST, Event, Signup
 
 _s = table_of(Signup)
@@ -112,7 +120,11 @@ async def admit(
         "signup_answers": answers, "now": now,
         **{f"seen_{name}": getattr(seen, name) for name in CHECKED},
     }
-    row = (await execute_core(session, _ADMIT, params)).first()
+    async with side_connection(session) as side:
+        if side is None:
+            row = (await execute_core(session, _ADMIT, params)).first()
+        else:
+            row = (await side.execute(_ADMIT, params)).first()
     if row is None:
         return None
     values = dict(row._mapping)
