@@ -102,6 +102,15 @@ class Shot:
     reply: str = ""
 
 
+def cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> float:
+    """User + system CPU time the processes have used so far."""
+    total = 0
+    for proc in procs:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -270,6 +279,7 @@ def rush_report(shots: list[Shot], places: int) -> tuple[bool, str]:
     """Figures of the rush from the replies alone; True when the targets hold."""
     new = [s for s in shots if s.kind == "new"]
     answered = [s for s in shots if s.status == 200 and s.reply]
+    pushed = sum(1 for s in shots if s.status == 204)
     bad = [s for s in shots if s.status not in (200, 204)]
     confirmed = {s.member: int(m.group(1)) for s in new if (m := re.search(r"你是第 (\d+) 位", s.reply))}
     waiting = {s.member: int(m.group(1)) for s in new if (m := re.search(r"排第 (\d+) 位", s.reply))}
@@ -282,13 +292,50 @@ def rush_report(shots: list[Shot], places: int) -> tuple[bool, str]:
     waits_ok = sorted(waiting.values()) == list(range(1, len(waiting) + 1))
     order = order_breaks(new, confirmed, waiting)
     codes = sorted({(s.status, s.reply[:40]) for s in bad})
-    line = (f"  answered {len(answered)}/{len(shots)} (non-2xx {len(bad)}: {codes[:3]}), confirmed {len(confirmed)}"
+    line = (f"  answered {len(answered)}/{len(shots)} in the response (empty, left to the outbox: {pushed};"
+            f" refused: {len(bad)} {codes[:2]}), confirmed {len(confirmed)}"
             f" (places 1…{places}: {'ok' if places_ok else 'NO'}), waitlisted {len(waiting)}"
             f" (positions 1…n: {'ok' if waits_ok else 'NO'}), doubled {doubled},"
             f" arrival order broken {order}")
     good = (len(confirmed) == places and places_ok and waits_ok and doubled == 0 and order == 0
             and not bad and len(confirmed) + len(waiting) == len(new))
     return good, line
+
+
+async def stored(url: str, places: int) -> tuple[bool, str]:
+    """What the database holds after the rush: the authority on places and doubles."""
+    from sqlalchemy import text
+
+    from models.db import Database
+
+    db = Database(url)
+    async with db.read() as session:
+        rows = (await session.execute(text(
+            "SELECT member_id, seq, status FROM event_signup ORDER BY seq"))).all()
+        counts = (await session.execute(text(
+            "SELECT places_taken, confirmed_count, waiting_count, last_seq FROM event"))).one()
+    await db.dispose()
+    confirmed = [seq for _, seq, status in rows if status == "confirmed"]
+    waiting = [seq for _, seq, status in rows if status == "waitlist"]
+    doubled = len(rows) - len({member for member, _, _ in rows})
+    ordered = not confirmed or not waiting or max(confirmed) < min(waiting)
+    gapless = [seq for _, seq, _ in rows] == list(range(1, len(rows) + 1))
+    kept = tuple(counts) == (len(confirmed), len(confirmed), len(waiting), len(rows))
+    good = len(confirmed) == places and doubled == 0 and ordered and gapless and kept
+    return good, (f"  stored: confirmed {len(confirmed)}, waitlisted {len(waiting)}, doubled {doubled},"
+                  f" places before the waitlist {'ok' if ordered else 'NO'}, sign-up numbers 1…n"
+                  f" {'ok' if gapless else 'NO'}, event counts {'ok' if kept else 'NO'}")
+
+
+async def clear_outbox(url: str) -> None:
+    from sqlalchemy import text
+
+    from models.db import Database
+
+    db = Database(url)
+    async with db.write() as session:
+        await session.execute(text("DELETE FROM outbox"))
+    await db.dispose()
 
 
 def order_breaks(new: list[Shot], confirmed: dict[int, int], waiting: dict[int, int]) -> int:
@@ -320,12 +367,17 @@ async def baseline(args: argparse.Namespace, code: str, target: str, replicas: i
         for port, proc in zip(ports, procs, strict=True):
             await wait_ready(port, proc, "/")
         shots = rush_shots(args, ports)
+        cpu = cpu_seconds(procs)
         elapsed = await open_loop(shots)
-        print(f"  baseline, rush   {len(shots)} in {elapsed:4.1f} s   {latency(shots)}", flush=True)
+        cpu = (cpu_seconds(procs) - cpu) * 1000 / len(shots)
+        print(f"  baseline, rush   {len(shots)} in {elapsed:4.1f} s   {latency(shots)}   "
+              f"server CPU {cpu:.2f} ms/request", flush=True)
         shots = filing_shots(args, ports, 40_000_000)
+        cpu = cpu_seconds(procs)
         elapsed = await closed_loop(shots, args.inflight)
-        print(f"  baseline, {args.inflight} in flight {len(shots) / elapsed:6.0f} req/s   {latency(shots)}",
-              flush=True)
+        cpu = (cpu_seconds(procs) - cpu) * 1000 / len(shots)
+        print(f"  baseline, {args.inflight} in flight {len(shots) / elapsed:6.0f} req/s   {latency(shots)}   "
+              f"server CPU {cpu:.2f} ms/request", flush=True)
     finally:
         stop(procs)
 
@@ -394,19 +446,32 @@ async def unionbot(args: argparse.Namespace, url: str, replicas: int, tmp: Path)
         warm = [Shot(port, event_body(5 + k, 2 + k, "活动"), 5 + k, "warm") for k, port in enumerate(ports * 20)]
         await closed_loop(warm, 8)
         shots = rush_shots(args, ports)
+        cpu = cpu_seconds(procs)
         elapsed = await watched(args.watch, open_loop(shots))
-        print(f"  unionbot, rush   {len(shots)} in {elapsed:4.1f} s   {latency(shots)}", flush=True)
+        cpu = (cpu_seconds(procs) - cpu) * 1000 / len(shots)
+        print(f"  unionbot, rush   {len(shots)} in {elapsed:4.1f} s   {latency(shots)}   "
+              f"server CPU {cpu:.2f} ms/request", flush=True)
+        await settle(url.replace("postgresql+asyncpg://", "postgresql://") if "postgresql" in url else None)
         rush_ok, line = rush_report(shots, args.places)
         print(line, flush=True)
-        await settle(url.replace("postgresql+asyncpg://", "postgresql://") if "postgresql" in url else None)
+        stored_ok, line = await stored(url, args.places)
+        print(line, flush=True)
+        rush_ok = rush_ok and stored_ok
+        # 提案 on fresh processes, without the rush's late answers still being delivered
+        stop(procs)
+        await clear_outbox(url)
+        procs[:] = [start([UNIONBOT, "serve", "--config", str(path)], tmp) for path in configs]
+        for port, proc in zip(ports, procs, strict=True):
+            await wait_ready(port, proc)
         closes = time.strftime("%Y-%m-%d", time.localtime(time.time() + 30 * 86400))
         opened = Shot(ports[0], event_body(0, 3, f"提案征集 开始 第九届教代会第三次会议 截止 {closes}"), 0, "open")
         await closed_loop([opened], 1)
         filings = filing_shots(args, ports, 30_000_000)
+        cpu = cpu_seconds(procs)
         elapsed = await watched(args.watch, closed_loop(filings, args.inflight))
+        cpu = (cpu_seconds(procs) - cpu) * 1000 / len(filings)
         print(f"  unionbot, 提案 {args.inflight} in flight {len(filings) / elapsed:6.0f} req/s   "
-              f"{latency(filings)}", flush=True)
-        print("  sample reply:", filings[0].reply[:120].replace("\n", " | "))
+              f"{latency(filings)}   server CPU {cpu:.2f} ms/request", flush=True)
         file_ok, line = filing_report(filings)
         print(line, flush=True)
     finally:

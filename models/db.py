@@ -103,13 +103,16 @@ class Database:
             engine = create_async_engine(
                 url, pool_size=10, max_overflow=10, pool_pre_ping=False,
                 connect_args=connect_args or {},
+                # sessions end their own transactions (``_transaction``, ``read``): the
+                # pool's ROLLBACK on every check-in would be one more round trip each
+                pool_reset_on_return=None,
             )
             self.write_engine = self.read_engine = engine
             # a statement here commits when it ends: a row lock it takes is held for
             # the statement only, not for the rest of a message's transaction
             self.side_engine = create_async_engine(
                 url, pool_size=4, max_overflow=0, pool_timeout=30, isolation_level="AUTOCOMMIT",
-                connect_args=connect_args or {},
+                pool_reset_on_return=None, connect_args=connect_args or {},
             )
         info = {} if self.side_engine is None else {SIDE_ENGINE: self.side_engine}
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, info=info)

@@ -27,7 +27,7 @@ from models.proposals.tables import ProposalCounter, format_number
 _COUNTER = table_of(ProposalCounter)
 
 _BUMP = (
-    update(_COUNTER).where(_COUNTER.c.year == bindparam("year"))
+    update(_COUNTER).where(_COUNTER.c.year == bindparam("of_year"))
     .values(seq=_COUNTER.c.seq + 1).returning(_COUNTER.c.seq)
 )
 
@@ -44,9 +44,9 @@ _FIRSTS = {dialect: _first(dialect) for dialect in ("sqlite", "postgresql")}
 
 async def next_number(session: AsyncSession, year: int) -> tuple[int, str]:
     """Take the next sequence number of ``year`` in the caller's transaction."""
-    seq = (await execute_core(session, _BUMP, {"year": year})).scalar()
+    seq = (await execute_core(session, _BUMP, {"of_year": year})).scalar()
     if seq is None:  # the year's first number
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         await execute_core(session, _FIRSTS[dialect], {"year": year})
-        seq = (await execute_core(session, _BUMP, {"year": year})).scalar_one()
+        seq = (await execute_core(session, _BUMP, {"of_year": year})).scalar_one()
     return int(seq), format_number(year, int(seq))
