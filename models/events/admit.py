@@ -38,9 +38,10 @@ from typing import Any
 
 from sqlalchemy import Integer, Text, bindparam, case, literal, select, true, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from models.base import UTCDateTime, execute_core, snapshot, table_of
+from models.base import UTCDateTime, snapshot, table_of
 from models.db import side_connection
 from models.events.tables import CONFIRMED, OPEN, WAITLIST, Event, Signup
 
@@ -98,6 +99,31 @@ def _statement() -> Any:
 
 
 _ADMIT = _statement()
+# SQLAlchemy cannot cache an INSERT … SELECT, and compiling this statement costs more
+# than running it: it is compiled once per dialect and sent as SQL text.
+_COMPILED: dict[str, tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]]] = {}
+
+
+def _compiled(dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]]:
+    if dialect.name not in _COMPILED:
+        compiled = _ADMIT.compile(dialect=dialect)
+        assert compiled.positiontup is not None, "a positional paramstyle is expected"
+        binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                 for bind, name in compiled.bind_names.items()}
+        _COMPILED[dialect.name] = (compiled.string, tuple(compiled.positiontup),
+                                   dict(compiled.params), binds)
+    return _COMPILED[dialect.name]
+
+
+async def _run(connection: AsyncConnection, params: dict[str, Any]) -> dict[str, Any] | None:
+    sql, names, defaults, binds = _compiled(connection.dialect)
+    values = {**defaults, **params}
+    args = tuple(
+        value if (convert := binds.get(name)) is None or value is None else convert(value)
+        for name, value in ((name, values[name]) for name in names)
+    )
+    row = (await connection.exec_driver_sql(sql, args)).first()
+    return None if row is None else dict(row._mapping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +147,9 @@ async def admit(
         **{f"seen_{name}": getattr(seen, name) for name in CHECKED},
     }
     async with side_connection(session) as side:
-        if side is None:
-            row = (await execute_core(session, _ADMIT, params)).first()
-        else:
-            row = (await side.execute(_ADMIT, params)).first()
-    if row is None:
+        values = await _run(side if side is not None else await session.connection(), params)
+    if values is None:
         return None
-    values = dict(row._mapping)
     status = values.pop("signup_status")
     placed = status == CONFIRMED
     number = (values["confirmed_count"] if placed else values["waiting_count"]) + 1
