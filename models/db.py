@@ -54,6 +54,24 @@ def _sqlite_engine(url: str, path: str, *, begin: str, pool_size: int) -> AsyncE
     return engine
 
 
+def _side_engine(url: str, connect_args: dict[str, Any]) -> AsyncEngine:
+    """Autocommit connections: a statement commits when it ends, so a row lock it takes
+    is held for the statement only, not for the rest of a message's transaction.
+
+    Their commits do not wait for the disk (``synchronous_commit = off``): a row lock is
+    released only after the commit, so waiting there would queue every statement for the
+    same row behind one disk flush each. Nothing is promised on the strength of such a
+    commit alone: the message's own transaction commits after it and waits for the
+    disk, and the log is written in order, so when a reply is stored the statement's
+    work is on disk too; a crash before that loses both together.
+    """
+    settings = {**connect_args.get("server_settings", {}), "synchronous_commit": "off"}
+    return create_async_engine(
+        url, pool_size=4, max_overflow=0, pool_timeout=30, isolation_level="AUTOCOMMIT",
+        pool_reset_on_return=None, connect_args={**connect_args, "server_settings": settings},
+    )
+
+
 @asynccontextmanager
 async def side_connection(session: AsyncSession) -> AsyncIterator[AsyncConnection | None]:
     """An autocommit connection beside ``session``'s transaction (PostgreSQL write
@@ -108,12 +126,7 @@ class Database:
                 pool_reset_on_return=None,
             )
             self.write_engine = self.read_engine = engine
-            # a statement here commits when it ends: a row lock it takes is held for
-            # the statement only, not for the rest of a message's transaction
-            self.side_engine = create_async_engine(
-                url, pool_size=4, max_overflow=0, pool_timeout=30, isolation_level="AUTOCOMMIT",
-                pool_reset_on_return=None, connect_args=connect_args or {},
-            )
+            self.side_engine = _side_engine(url, connect_args or {})
         info = {} if self.side_engine is None else {SIDE_ENGINE: self.side_engine}
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, info=info)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
