@@ -225,9 +225,14 @@ async def _sign_up_unlocked(
     session: AsyncSession, locked: Locked, who: Applicant, guests: int | None,
     note: str | None, answers: dict[str, str], now: datetime, tz: ZoneInfo, timing: Timing,
 ) -> SignupOutcome:
-    """A first sign-up in one statement; else the lock is taken and everything re-read."""
-    event = locked.event
-    if locked.mine is None:
+    """A first sign-up in one statement; the same 报名 again (nothing to change) is
+    told where it stands; else the lock is taken and everything re-read."""
+    event, mine = locked.event, locked.mine
+    if mine is not None and mine.status in ACTIVE and guests is None and note is None and not answers:
+        assert event.id is not None
+        standing = await standing_from(session, event.id, mine)
+        return SignupOutcome(event, standing, was=mine.status, promoted=())
+    if mine is None:
         _check_request(event, guests or 0, answers)
         admitted = await admit(
             session, seen=event, member_id=who.member_id, guests=guests or 0, note=note or None,
