@@ -354,7 +354,8 @@ def order_breaks(new: list[Shot], confirmed: dict[int, int], waiting: dict[int, 
 def filing_report(shots: list[Shot]) -> tuple[bool, str]:
     numbers = sorted(int(m.group(1)) for s in shots if (m := re.search(r"T\d{4}-(\d+)", s.reply)))
     ok = numbers == list(range(1, len(shots) + 1))
-    return ok, f"  filed {len(numbers)}/{len(shots)}, numbers 1…{len(shots)} each once: {'ok' if ok else 'NO'}"
+    verdict = "ok" if ok else "NO"
+    return ok, f"  filed {len(numbers)}/{len(shots)}, numbers 1…{len(shots)} each once: {verdict}"
 
 
 # ---------------------------------------------------------------- one backend
@@ -432,18 +433,20 @@ async def settle(dsn: str | None) -> None:
 async def unionbot(args: argparse.Namespace, url: str, replicas: int, tmp: Path) -> list[bool]:
     ports = [free_port() for _ in range(replicas)]
     configs = [config(tmp, f"r{i}", port, url) for i, port in enumerate(ports)]
-    subprocess.run([UNIONBOT, "db", "upgrade", "--config", str(configs[0])], cwd=tmp, check=True,
-                   stdout=subprocess.DEVNULL)
+    await asyncio.to_thread(subprocess.run, [UNIONBOT, "db", "upgrade", "--config", str(configs[0])],
+                            cwd=tmp, check=True, stdout=subprocess.DEVNULL)
     await seed(url, args.members)
     procs = [start([UNIONBOT, "serve", "--config", str(path)], tmp) for path in configs]
     try:
         for port, proc in zip(ports, procs, strict=True):
             await wait_ready(port, proc)
-        create = Shot(ports[0], event_body(0, 1, f"发起活动 迎新春游园会 时间 下周六 9:00 地点 体育馆 名额 {args.places}"),
+        words = f"发起活动 迎新春游园会 时间 下周六 9:00 地点 体育馆 名额 {args.places}"
+        create = Shot(ports[0], event_body(0, 1, words),
                       0, "create")
         await closed_loop([create], 1)
         assert "A1" in create.reply, create.reply
-        warm = [Shot(port, event_body(5 + k, 2 + k, "活动"), 5 + k, "warm") for k, port in enumerate(ports * 20)]
+        warm = [Shot(port, event_body(5 + k, 2 + k, "活动"), 5 + k, "warm")
+                for k, port in enumerate(ports * 20)]
         await closed_loop(warm, 8)
         shots = rush_shots(args, ports)
         cpu = cpu_seconds(procs)
@@ -464,7 +467,8 @@ async def unionbot(args: argparse.Namespace, url: str, replicas: int, tmp: Path)
         for port, proc in zip(ports, procs, strict=True):
             await wait_ready(port, proc)
         closes = time.strftime("%Y-%m-%d", time.localtime(time.time() + 30 * 86400))
-        opened = Shot(ports[0], event_body(0, 3, f"提案征集 开始 第九届教代会第三次会议 截止 {closes}"), 0, "open")
+        words = f"提案征集 开始 第九届教代会第三次会议 截止 {closes}"
+        opened = Shot(ports[0], event_body(0, 3, words), 0, "open")
         await closed_loop([opened], 1)
         filings = filing_shots(args, ports, 30_000_000)
         cpu = cpu_seconds(procs)
@@ -483,7 +487,8 @@ async def on_sqlite(args: argparse.Namespace) -> list[bool]:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         print(f"SQLite, one process: {args.members} 报名 A1 in {args.seconds:g} s for {args.places} places"
-              f" (+ retries and repeats), then {args.filings} 提案 with {args.inflight} in flight", flush=True)
+              f" (+ retries and repeats), then {args.filings} 提案 with {args.inflight} in flight",
+              flush=True)
         await baseline(args, BARE_SQLITE, str(tmp / "bare.db"), 1, tmp)
         return await unionbot(args, f"sqlite+aiosqlite:///{tmp}/rush.db", 1, tmp)
 

@@ -54,10 +54,12 @@ CHECKED = ("deadline", "starts_at", "ends_at", "audience_branch_id", "audience_g
            "max_guests", "fields")
 
 
-def _statement() -> Any:
-    guests = bindparam("guests", type_=Integer)
-    now = bindparam("now", type_=UTCDateTime())
-    e = (
+_GUESTS = bindparam("guests", type_=Integer)
+_NOW = bindparam("now", type_=UTCDateTime())
+
+
+def _locked_event() -> Any:
+    return (
         select(_e)
         .where(_e.c.id == bindparam("event_id"), _e.c.status == OPEN,
                *(_e.c[name].is_not_distinct_from(bindparam(f"seen_{name}", type_=_e.c[name].type))
@@ -65,30 +67,38 @@ def _statement() -> Any:
         .with_for_update()
         .cte("e")
     )
-    fits = literal(1) + guests <= e.c.capacity - e.c.places_taken
-    ins = (
+
+
+def _insert(e: Any) -> Any:
+    fits = literal(1) + _GUESTS <= e.c.capacity - e.c.places_taken
+    return (
         postgresql.insert(_s)
         .from_select(
             ["event_id", "member_id", "seq", "status", "guests", "note", "answers",
              "signed_up_at", "confirmed_at", "place_seq", "updated_at"],
             select(
                 e.c.id, bindparam("member_id", type_=Integer), e.c.last_seq + 1,
-                case((fits, CONFIRMED), else_=WAITLIST), guests,
-                bindparam("signup_note", type_=Text), bindparam("signup_answers", type_=Text), now,
-                case((fits, now)), case((fits, e.c.last_place + 1)), now,
+                case((fits, CONFIRMED), else_=WAITLIST), _GUESTS,
+                bindparam("signup_note", type_=Text), bindparam("signup_answers", type_=Text), _NOW,
+                case((fits, _NOW)), case((fits, e.c.last_place + 1)), _NOW,
             ),
         )
         .on_conflict_do_nothing(constraint="uq_event_signup_member")
         .returning(_s.c.event_id, _s.c.status)
         .cte("ins")
     )
+
+
+def _statement() -> Any:
+    e = _locked_event()
+    ins = _insert(e)
     placed = ins.c.status == CONFIRMED
     bump = (
         update(_e)
         .where(_e.c.id == ins.c.event_id)
         .values(
             last_seq=_e.c.last_seq + 1,
-            places_taken=_e.c.places_taken + case((placed, literal(1) + guests), else_=0),
+            places_taken=_e.c.places_taken + case((placed, literal(1) + _GUESTS), else_=0),
             confirmed_count=_e.c.confirmed_count + case((placed, 1), else_=0),
             waiting_count=_e.c.waiting_count + case((placed, 0), else_=1),
             last_place=_e.c.last_place + case((placed, 1), else_=0),

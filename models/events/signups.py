@@ -4,6 +4,9 @@ Every change happens under the event's row lock: ``sign_up`` takes it itself, th
 functions expect the caller to hold it (``queries.event_by_number(..., lock=True)``).
 On PostgreSQL that is ``SELECT … FOR UPDATE``, so concurrent sign-ups for one event
 queue up and each sees what the previous one did; SQLite serialises writers by itself.
+On PostgreSQL a member's first sign-up holds the lock for one statement only
+(``models.events.admit``), so a rush of sign-ups when an event opens does not queue
+behind each message's whole transaction.
 
 Places are counted in persons (the member plus guests). A new party gets a place when
 it fits into what is left; otherwise it waits. Whenever places free up, the waitlist is

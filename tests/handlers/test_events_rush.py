@@ -60,7 +60,9 @@ async def test_a_rush_with_retries_and_repeats_fills_exactly_the_places(
     repeats = [message("报名 A1", sender=f"p{i}", message_id=f"again{i}") for i in range(1, 60, 4)]
     replies = await asyncio.gather(*(pipeline.handle(m) for m in [*firsts, *retries, *repeats]))
     texts = [reply.text if reply is not None else "" for reply in replies]
-    first_texts, retry_texts = texts[:60], texts[60:75]
+    first_texts, retry_texts, repeat_texts = texts[:60], texts[60:75], texts[75:]
+    # the member who sends 报名 again is told where they stand
+    assert all("你仍是第" in text or "你仍在候补" in text for text in repeat_texts), repeat_texts
 
     results = [number(text) for text in first_texts]
     assert sorted(n for s, n in results if s == "confirmed") == list(range(1, PLACES + 1))
