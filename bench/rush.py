@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/rush.py [--members 2000] [--places 100] [--seconds 5]
                                    [--filings 640] [--inflight 32] [--only sqlite|postgresql]
+                                   [--watch]   (PostgreSQL: what the sessions wait for, sampled)
 
 An event opens: ``--members`` members (bound to QQ accounts beforehand) send
 ``报名 A1`` within ``--seconds`` (arrivals spread evenly, open loop, whether or not

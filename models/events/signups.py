@@ -198,7 +198,14 @@ async def sign_up(
         return await _sign_up_unlocked(session, locked, who, guests, note, answers, now, tz, timing)
     if mine is not None and mine.status in ACTIVE:
         return await _amend(session, event, mine, guests, note, answers, now)
-    new_guests = guests or 0
+    return await _add(session, event, mine, who, guests or 0, note, answers, now)
+
+
+async def _add(
+    session: AsyncSession, event: Event, mine: Mine | None, who: Applicant, new_guests: int,
+    note: str | None, answers: dict[str, str], now: datetime,
+) -> SignupOutcome:
+    """A new sign-up (or one after withdrawing), under the lock: last in line."""
     _check_request(event, new_guests, answers)
     confirmed = 1 + new_guests <= event.capacity - event.places_taken
     # the newest sign-up is last in line: behind every place given and every party waiting
