@@ -5,7 +5,9 @@ SQLite allows one writer at a time. Every write transaction therefore starts wit
 so writers queue in order instead of failing with "database is locked", and writers
 that queue up share a commit (see ``models.group_commit``); readers use their own
 connections and see the last committed state (WAL mode). Statements run inline
-(see ``models.sqlite_inline``). PostgreSQL uses one pooled engine for both.
+(see ``models.sqlite_inline``). PostgreSQL uses one pooled engine for both, and a
+small second pool of autocommit connections for single statements that must not wait
+for the caller's transaction to end (``side_connection``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -29,6 +32,8 @@ from models.group_commit import GroupCommitWriter
 from models.sqlite_inline import DRIVER, InlineAsyncEngine, connector
 
 logger = logging.getLogger(__name__)
+
+SIDE_ENGINE = "unionbot.side_engine"  # key in ``session.info``: the autocommit engine (PostgreSQL)
 
 
 def _sqlite_engine(url: str, path: str, *, begin: str, pool_size: int) -> AsyncEngine:
@@ -47,6 +52,37 @@ def _sqlite_engine(url: str, path: str, *, begin: str, pool_size: int) -> AsyncE
         conn.connection.dbapi_connection.execute(begin)
 
     return engine
+
+
+def _side_engine(url: str, connect_args: dict[str, Any]) -> AsyncEngine:
+    """Autocommit connections: a statement commits when it ends, so a row lock it takes
+    is held for the statement only, not for the rest of a message's transaction.
+
+    Their commits do not wait for the disk (``synchronous_commit = off``): a row lock is
+    released only after the commit, so waiting there would queue every statement for the
+    same row behind one disk flush each. Nothing is promised on the strength of such a
+    commit alone: the message's own transaction commits after it and waits for the
+    disk, and the log is written in order, so when a reply is stored the statement's
+    work is on disk too; a crash before that loses both together.
+    """
+    settings = {**connect_args.get("server_settings", {}), "synchronous_commit": "off"}
+    return create_async_engine(
+        url, pool_size=4, max_overflow=0, pool_timeout=30, isolation_level="AUTOCOMMIT",
+        pool_reset_on_return=None, connect_args={**connect_args, "server_settings": settings},
+    )
+
+
+@asynccontextmanager
+async def side_connection(session: AsyncSession) -> AsyncIterator[AsyncConnection | None]:
+    """An autocommit connection beside ``session``'s transaction (PostgreSQL write
+    sessions), or None: each statement on it commits at once, whatever ``session``
+    does later. Use it only for single statements that stand on their own."""
+    engine: AsyncEngine | None = session.info.get(SIDE_ENGINE)
+    if engine is None:
+        yield None
+        return
+    async with engine.connect() as connection:
+        yield connection
 
 
 @asynccontextmanager
@@ -72,6 +108,7 @@ class Database:
     def __init__(self, url: str, *, connect_args: dict[str, Any] | None = None) -> None:
         parsed = make_url(url)
         self.url = url
+        self.side_engine: AsyncEngine | None = None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
             path = parsed.database or ""
@@ -84,9 +121,14 @@ class Database:
             engine = create_async_engine(
                 url, pool_size=10, max_overflow=10, pool_pre_ping=False,
                 connect_args=connect_args or {},
+                # sessions end their own transactions (``_transaction``, ``read``): the
+                # pool's ROLLBACK on every check-in would be one more round trip each
+                pool_reset_on_return=None,
             )
             self.write_engine = self.read_engine = engine
-        self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
+            self.side_engine = _side_engine(url, connect_args or {})
+        info = {} if self.side_engine is None else {SIDE_ENGINE: self.side_engine}
+        self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, info=info)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer = GroupCommitWriter(self.write_engine) if self.is_sqlite else None
 
@@ -128,5 +170,7 @@ class Database:
         if self._writer is not None:
             await self._writer.close()
         await self.write_engine.dispose()
+        if self.side_engine is not None:
+            await self.side_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

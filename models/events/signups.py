@@ -4,6 +4,9 @@ Every change happens under the event's row lock: ``sign_up`` takes it itself, th
 functions expect the caller to hold it (``queries.event_by_number(..., lock=True)``).
 On PostgreSQL that is ``SELECT … FOR UPDATE``, so concurrent sign-ups for one event
 queue up and each sees what the previous one did; SQLite serialises writers by itself.
+On PostgreSQL a member's first sign-up holds the lock for one statement only
+(``models.events.admit``), so a rush of sign-ups when an event opens does not queue
+behind each message's whole transaction.
 
 Places are counted in persons (the member plus guests). A new party gets a place when
 it fits into what is left; otherwise it waits. Whenever places free up, the waitlist is
@@ -30,7 +33,16 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import execute_core, set_loaded, table_of
-from models.events.standing import COUNT_COLUMNS, Locked, Mine, Standing, mine_of, standing_from
+from models.events.admit import admit
+from models.events.standing import (
+    COUNT_COLUMNS,
+    Locked,
+    Mine,
+    Standing,
+    hold_lock,
+    mine_of,
+    standing_from,
+)
 from models.events.tables import (
     ACTIVE,
     CANCELLED,
@@ -175,14 +187,25 @@ async def sign_up(
 
     ``note=""`` clears the note. Raises ``EventRefusal`` for a closed, cancelled or
     finished event, a member outside the audience, too many guests or missing answers.
+    Not under the lock (PostgreSQL), a first sign-up is one statement (``admit``);
+    anything else takes the lock and looks again. ``locked.event`` is kept up to date.
     """
     event, mine = locked.event, locked.mine
     refuse_unless_open(event, now, tz, timing)
     if not admits(event, who.branch_id, who.gender):
         raise EventRefusal("not_in_audience", code=event.code)
+    if not locked.held:
+        return await _sign_up_unlocked(session, locked, who, guests, note, answers, now, tz, timing)
     if mine is not None and mine.status in ACTIVE:
         return await _amend(session, event, mine, guests, note, answers, now)
-    new_guests = guests or 0
+    return await _add(session, event, mine, who, guests or 0, note, answers, now)
+
+
+async def _add(
+    session: AsyncSession, event: Event, mine: Mine | None, who: Applicant, new_guests: int,
+    note: str | None, answers: dict[str, str], now: datetime,
+) -> SignupOutcome:
+    """A new sign-up (or one after withdrawing), under the lock: last in line."""
     _check_request(event, new_guests, answers)
     confirmed = 1 + new_guests <= event.capacity - event.places_taken
     # the newest sign-up is last in line: behind every place given and every party waiting
@@ -206,6 +229,41 @@ async def sign_up(
         await _bump(session, event, waiting_count=1, last_seq=1)
     standing = Standing(str(params["status"]), position, new_guests, note or None, answers)
     return SignupOutcome(event, standing, was=None, promoted=())
+
+
+async def _sign_up_unlocked(
+    session: AsyncSession, locked: Locked, who: Applicant, guests: int | None,
+    note: str | None, answers: dict[str, str], now: datetime, tz: ZoneInfo, timing: Timing,
+) -> SignupOutcome:
+    """A first sign-up in one statement; the same 报名 again (nothing to change) is
+    told where it stands; else the lock is taken and everything re-read."""
+    event, mine = locked.event, locked.mine
+    if mine is not None and mine.status in ACTIVE and guests is None and note is None and not answers:
+        assert event.id is not None
+        standing = await standing_from(session, event.id, mine)
+        return SignupOutcome(event, standing, was=mine.status, promoted=())
+    if mine is None:
+        _check_request(event, guests or 0, answers)
+        admitted = await admit(
+            session, seen=event, member_id=who.member_id, guests=guests or 0, note=note or None,
+            answers=json.dumps(answers, ensure_ascii=False), now=now,
+        )
+        if admitted is not None:
+            _refresh(event, admitted.event)
+            standing = Standing(admitted.status, admitted.number, guests or 0, note or None, answers)
+            return SignupOutcome(event, standing, was=None, promoted=())
+    fresh = await hold_lock(session, event.number, who.member_id)
+    _refresh(event, fresh.event)
+    return await sign_up(
+        session, locked=Locked(event, fresh.mine), who=who, guests=guests, note=note,
+        answers=answers, now=now, tz=tz, timing=timing,
+    )
+
+
+def _refresh(event: Event, newer: Event) -> None:
+    """Give ``event`` the values of ``newer``, a later read of the same row."""
+    for column in _e.c:
+        set_loaded(event, column.name, getattr(newer, column.name))
 
 
 async def _amend(

@@ -1,9 +1,9 @@
-"""Where a member's sign-up stands, read under the event's row lock.
+"""Where a member's sign-up stands.
 
-``lock_for`` locks an event and reads it with one member's sign-up; place numbers
-(第 n 位) are ranks by ``place_seq`` among those holding a place, waitlist positions
-ranks by ``seq``: both always gapless. ``recount`` computes the counts the event row
-keeps, to check or repair them.
+``lock_for`` reads an event with one member's sign-up, ``hold_lock`` does so under the
+event's row lock; place numbers (第 n 位) are ranks by ``place_seq`` among those
+holding a place, waitlist positions ranks by ``seq``: both always gapless. ``recount``
+computes the counts the event row keeps, to check or repair them.
 """
 
 from __future__ import annotations
@@ -97,35 +97,46 @@ async def mine_of(session: AsyncSession, event_id: int, member_id: int) -> Mine 
 
 @dataclass(frozen=True, slots=True)
 class Locked:
-    """An event read under its row lock, with one member's sign-up (None if never)."""
+    """An event read with one member's sign-up (None if never); ``held``: under the
+    event's row lock (always on SQLite, whose writers are serialised)."""
 
     event: Event
     mine: Mine | None
+    held: bool = True
 
 
 async def lock_for(session: AsyncSession, number: int, member_id: int) -> Locked:
-    """Lock the event ``A<number>`` and read it with the member's sign-up.
+    """Read the event ``A<number>`` with the member's sign-up, for ``sign_up``.
 
-    On SQLite (writers already serialised) one statement reads both. On PostgreSQL the
-    lock is taken first and the sign-up read by a second statement: a statement that
-    waited for the lock sees the newest event row, but a joined table only as it was
-    when the statement began, which could miss the sign-up the lock holder just made.
+    On SQLite (writers already serialised) this is under the lock. On PostgreSQL it
+    is not: ``sign_up`` takes the lock itself, as briefly as it can (see
+    ``models.events.admit``), or with ``hold_lock`` when it must change more.
     """
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        row = (await execute_core(session, _LOCK_EVENT, {"number": number})).first()
-        if row is None:
-            raise EventRefusal("unknown_event", code=code_of(number))
-        event = snapshot(Event, dict(row._mapping))
-        assert event.id is not None
-        return Locked(event, await mine_of(session, event.id, member_id))
     rows = await _EVENT_AND_MINE.rows(session, {"number": number, "member_id": member_id})
     if not rows:
         raise EventRefusal("unknown_event", code=code_of(number))
     values = dict(zip(_EVENT_AND_MINE.keys, rows[0], strict=True))
     event = snapshot(Event, {column.name: values[column.name] for column in _e.c})
+    held = session.bind is None or session.bind.dialect.name != "postgresql"
     if values["mine_id"] is None:
-        return Locked(event, None)
-    return Locked(event, Mine(*(values[f"mine_{column.name}"] for column in _MINE_COLUMNS)))
+        return Locked(event, None, held)
+    return Locked(event, Mine(*(values[f"mine_{column.name}"] for column in _MINE_COLUMNS)), held)
+
+
+async def hold_lock(session: AsyncSession, number: int, member_id: int) -> Locked:
+    """Lock the event ``A<number>`` (PostgreSQL ``FOR UPDATE``) and read it with the
+    member's sign-up.
+
+    The lock is taken first and the sign-up read by a second statement: a statement
+    that waited for the lock sees the newest event row, but a joined table only as it
+    was when the statement began, which could miss the sign-up the lock holder just made.
+    """
+    row = (await execute_core(session, _LOCK_EVENT, {"number": number})).first()
+    if row is None:
+        raise EventRefusal("unknown_event", code=code_of(number))
+    event = snapshot(Event, dict(row._mapping))
+    assert event.id is not None
+    return Locked(event, await mine_of(session, event.id, member_id))
 
 
 async def place_of(session: AsyncSession, event_id: int, place_seq: int) -> int:
