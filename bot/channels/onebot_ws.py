@@ -171,7 +171,7 @@ class Connection:
                     return await self._close(WSCloseCode.POLICY_VIOLATION, "flood")
                 self.on_frame(message.data)
             elif message.type == WSMsgType.ERROR:
-                return _error_reason(ws.close_code)
+                return _error_reason(getattr(message.data, "code", None))
             else:
                 return self.link.why or "peer_closed"
 
