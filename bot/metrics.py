@@ -44,6 +44,10 @@ class Metrics:
             "kind",
         )
 
+        self._socket_metrics()
+
+    def _socket_metrics(self) -> None:
+        """The OneBot reverse WebSocket's connections (``bot.channels.onebot_ws``)."""
         self.onebot_connected = Gauge(
             "unionbot_onebot_ws_connected", "QQ accounts connected by OneBot reverse WebSocket",
             registry=self.registry,

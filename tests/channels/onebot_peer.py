@@ -73,14 +73,14 @@ class Peer:
     async def send(self, payload: dict[str, Any]) -> None:
         await self.ws.send_str(json.dumps(payload, ensure_ascii=False))
 
-    async def next_call(self, timeout: float = 10) -> dict[str, Any]:
-        async with asyncio.timeout(timeout):
+    async def next_call(self) -> dict[str, Any]:
+        async with asyncio.timeout(10):
             return await self.calls.get()
 
-    async def close_code(self, timeout: float = 10) -> int | None:
-        """Wait until the server closes the connection; its close code."""
+    async def close_code(self) -> int | None:
+        """Wait (up to 10 s) until the server closes the connection; its close code."""
         assert self.closed is not None
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(10):
             return await asyncio.shield(self.closed)
 
     async def stop(self) -> None:

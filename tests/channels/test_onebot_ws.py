@@ -23,7 +23,7 @@ from bot.outbox.worker import OutboxWorker
 from models.db import Database
 from models.org import Role
 from models.outbox import OutboxMessage
-from tests.channels.onebot_peer import PATH, TOKEN, Peer, connect, handshake, heartbeat
+from tests.channels.onebot_peer import PATH, TOKEN, connect, handshake, heartbeat
 from tests.channels.qq_fakes import FakePlatform, onebot_platform, settle, stored, use_database
 from tests.channels.test_onebot import event, metrics_text
 from tests.factories import make_member, make_settings
@@ -67,9 +67,10 @@ async def row(db: Database, key: str | None = None) -> OutboxMessage:
     return found
 
 
-async def wait_until(check: Any, timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
+async def wait_until(check: Any) -> None:
+    """Poll ``check`` until it holds (5 s at most)."""
+    async with asyncio.timeout(5):
+        while not await check():  # noqa: ASYNC110 (state of another process part, polled)
             await asyncio.sleep(0.02)
 
 
@@ -81,7 +82,7 @@ async def ended(client: TestClient, reason: str, times: int = 1) -> None:
         return line in await metrics_text(client)
 
     try:
-        await wait_until(counted, timeout=5)
+        await wait_until(counted)
     except TimeoutError:
         pytest.fail(f"{line} not in {await metrics_text(client)}")
 
@@ -306,7 +307,7 @@ async def test_a_new_connection_of_an_account_replaces_the_older_one(client: Tes
 async def test_missed_heartbeats_close_the_connection(client: TestClient) -> None:
     peer = await connect(client)
     await peer.send(heartbeat(interval=100))
-    assert await peer.close_code(timeout=5) == 1001
+    assert await peer.close_code() == 1001
     await ended(client, "heartbeat_timeout")
     assert "unionbot_onebot_ws_connected 0.0" in await metrics_text(client)
 
