@@ -116,8 +116,8 @@ async def connect(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     link = Link(self_id, ws)
     old = links.attach(link)
-    if old is not None:
-        await old.close(WSCloseCode.OK, "replaced")
+    if old is not None:  # closed aside: a peer slow to answer its close does not hold up the new one
+        track(request.app, asyncio.ensure_future(old.close(WSCloseCode.OK, "replaced")))
     logger.info("onebot: account %s connected by WebSocket from %s", self_id, request.remote or "-")
     reason = "server_error"
     try:
