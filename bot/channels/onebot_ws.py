@@ -48,8 +48,8 @@ logger = logging.getLogger(__name__)
 
 PATH: Final = "/qq/onebot/ws"
 MAX_FRAME_BYTES: Final = 1024 * 1024
-FRAMES_PER_SECOND = 2000.0  # the flood limit: a sustained rate …
-FRAME_BURST = 4000.0  # … and a burst above it
+FRAMES_PER_SECOND = 5000.0  # the flood limit: a sustained rate …
+FRAME_BURST = 10000.0  # … and a burst above it
 MAX_PENDING = 256  # message events of one connection being handled or waiting
 CONCURRENCY = 16  # … of which at most this many in the pipeline at once
 HEARTBEAT_MISSES: Final = 3
