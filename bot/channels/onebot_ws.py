@@ -68,8 +68,8 @@ def install(app: web.Application) -> None:
     app.router.add_get(PATH, connect)
     app.on_shutdown.append(_close_all)
     if not app[SETTINGS].onebot.access_token:
-        logger.warning("onebot: no [onebot] access_token is set, so %s refuses every connection; "
-                       "set the same token in the OneBot implementation to use it", PATH)
+        logger.info("onebot: no [onebot] access_token is set, so %s refuses every connection; "
+                    "set the same token in the OneBot implementation to use it", PATH)
 
 
 async def _close_all(app: web.Application) -> None:
