@@ -2,7 +2,8 @@
 
 The implementation (NapCat, Lagrange.OneBot, LLOneBot …) connects as a ``Universal``
 client, one connection per QQ account. Before the upgrade it must show
-``[onebot] access_token`` (``Authorization: Bearer <token>`` or ``?access_token=``;
+``[onebot] access_token`` (``Authorization: Bearer <token>``, go-cqhttp's ``Token <token>``,
+or ``?access_token=``;
 missing → 401, wrong → 403) and a numeric ``X-Self-ID`` (400). Without an
 ``access_token`` in the configuration the socket refuses everyone (403): an open
 socket would let anyone speak as any QQ user. A new connection of an account

@@ -239,7 +239,47 @@ async def test_the_outbox_sends_through_the_account_that_is_in_the_group(
     await second.stop()
 
 
-async def test_a_refusal_over_the_socket_is_dead_and_other_failures_wait(db: Database) -> None:
+async def test_group_joins_and_an_offline_account_change_who_sends(
+    client: TestClient, db: Database
+) -> None:
+    await client.app[OUTBOX].stop()
+    peer = await connect(client, 10000, groups=[111])
+    links = client.app[onebot_ws.LINKS]
+
+    async def list_known() -> bool:
+        link = links.current("10000")
+        return link is not None and link.groups == {"111"}
+
+    await wait_until(list_known)
+    group = Target("onebot", "group", "456")
+    assert links.pick(group, "notice:1") is None
+    await peer.send({"time": 1, "self_id": 10000, "post_type": "notice", "notice_type": "group_increase",
+                     "sub_type": "invite", "group_id": 456, "user_id": 10000, "operator_id": 1})
+    await peer.send(heartbeat(online=False))
+
+    async def offline() -> bool:
+        link = links.current("10000")
+        return link is not None and not link.online
+
+    await wait_until(offline)
+    assert links.pick(group, "notice:1") is None  # in the group now, but QQ is offline
+    await peer.send(heartbeat(online=True))
+
+    async def back() -> bool:
+        return links.pick(group, "notice:1") is links.current("10000")
+
+    await wait_until(back)
+    await peer.send({"time": 1, "self_id": 10000, "post_type": "notice", "notice_type": "group_decrease",
+                     "sub_type": "kick_me", "group_id": 456, "user_id": 10000, "operator_id": 1})
+
+    async def left() -> bool:
+        return links.pick(group, "notice:1") is None
+
+    await wait_until(left)
+    await peer.stop()
+
+
+async def test_without_a_socket_or_an_api_url_messages_wait_for_a_connection(db: Database) -> None:
     settings = settings_for()
     links = Links(*_metrics())
     sender = OnebotSender(settings.onebot, aiohttp.ClientSession, links)
