@@ -3,9 +3,9 @@
 One ``Link`` per connected account (``X-Self-ID``). An API call is an action frame
 ``{"action", "params", "echo"}``; the implementation answers with ``{"status",
 "retcode", "data", "echo"}`` on the same socket, matched here by ``echo``. A call
-that gets no answer within ``CALL_TIMEOUT`` seconds raises ``TimeoutError`` (so does one
-made while ``MAX_CALLS`` calls are waiting); a call
-on a socket that closes meanwhile raises ``LinkGone``.
+that gets no answer within ``CALL_TIMEOUT`` seconds raises ``TimeoutError`` (so does
+one made while ``MAX_CALLS`` calls are waiting); a call on a socket that closes
+meanwhile raises ``LinkGone``.
 
 ``Links`` keeps the newest link of each account (a new connection replaces the
 older one) and picks the account that sends an outbox message: the one the message
