@@ -244,10 +244,13 @@ class Connection:
         self.pending -= 1
 
     async def handle(self, event: MessageEvent) -> None:
-        async with self.slots:
-            reply = await answer_pushed(self.app, event)
-        if reply is not None:
-            await send_reply(self.app, self.link.self_id, event.incoming, reply)
+        try:
+            async with self.slots:
+                reply = await answer_pushed(self.app, event)
+            if reply is not None:
+                await send_reply(self.app, self.link.self_id, event.incoming, reply)
+        except Exception:
+            logger.exception("onebot: could not handle message %s", event.incoming.message_id)
 
 
 async def answer_pushed(app: web.Application, event: MessageEvent) -> Reply | None:
