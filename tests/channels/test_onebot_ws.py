@@ -373,6 +373,14 @@ async def test_bad_frames_are_ignored_and_the_connection_goes_on(client: TestCli
     await peer.stop()
 
 
+async def test_a_text_frame_that_is_not_utf_8_closes_the_connection_with_1007(client: TestClient) -> None:
+    peer = await connect(client)
+    writer = peer.ws._writer  # the client API only sends valid text frames
+    await writer.send_frame(b'{"post_type": "\xff"}', aiohttp.WSMsgType.TEXT)
+    assert await peer.close_code() == 1007
+    await ended(client, "invalid_text")
+
+
 async def test_a_frame_over_1_mib_closes_the_connection_with_1009(client: TestClient) -> None:
     peer = await connect(client)
     await peer.ws.send_str(json.dumps({"post_type": "notice", "x": "a" * (1024 * 1024)}))
