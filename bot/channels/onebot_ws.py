@@ -7,7 +7,7 @@ or ``?access_token=``;
 missing → 401, wrong → 403) and a numeric ``X-Self-ID`` (400). Without an
 ``access_token`` in the configuration the socket refuses everyone (403): an open
 socket would let anyone speak as any QQ user. A new connection of an account
-replaces (and closes) its older one.
+replaces (and closes) its older one; at most ``MAX_ACCOUNTS`` accounts connect (503).
 
 Over the socket: events come in (messages go through the pipeline, as over HTTP
 POST; heartbeats are tracked and a connection that misses ``HEARTBEAT_MISSES``
@@ -51,6 +51,7 @@ PATH: Final = "/qq/onebot/ws"
 MAX_FRAME_BYTES: Final = 1024 * 1024
 FRAMES_PER_SECOND = 5000.0  # the flood limit: a sustained rate …
 FRAME_BURST = 10000.0  # … and a burst above it
+MAX_ACCOUNTS = 100  # QQ accounts connected at once
 MAX_PENDING = 256  # message events of one connection being handled or waiting
 CONCURRENCY = 16  # … of which at most this many in the pipeline at once
 HEARTBEAT_MISSES: Final = 3
@@ -111,6 +112,8 @@ async def connect(request: web.Request) -> web.StreamResponse:
         self_id = check_handshake(request)
         if not ws.can_prepare(request).ok:
             raise Rejected(400, "not_a_websocket")
+        if len(links.by_id) >= MAX_ACCOUNTS and self_id not in links.by_id:
+            raise Rejected(503, "too_many_accounts")
     except Rejected as exc:
         links.ended.labels(exc.reason).inc()
         return rejection(request, CHANNEL, exc)

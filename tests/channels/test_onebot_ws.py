@@ -344,6 +344,19 @@ async def test_a_new_connection_of_an_account_replaces_the_older_one(client: Tes
     await new.stop()
 
 
+async def test_accounts_beyond_the_limit_are_refused(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(onebot_ws, "MAX_ACCOUNTS", 2)
+    first, second = await connect(client, 10000), await connect(client, 20000)
+    assert await refused(client, handshake(30000)) == 503
+    again = await connect(client, 20000)  # a connected account may still reconnect
+    assert await second.close_code() == 1000
+    await ended(client, "too_many_accounts")
+    for peer in (first, again):
+        await peer.stop()
+
+
 async def test_missed_heartbeats_close_the_connection(client: TestClient) -> None:
     peer = await connect(client)
     await peer.send(heartbeat(interval=100))
