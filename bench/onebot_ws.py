@@ -51,7 +51,7 @@ BARE_WS = """
 import json, sys
 from aiohttp import web
 async def socket(request):
-    ws = web.WebSocketResponse()
+    ws = web.WebSocketResponse(compress=False)
     await ws.prepare(request)
     n = 0
     async for message in ws:

@@ -106,8 +106,9 @@ def check_handshake(request: web.Request) -> str:
 async def connect(request: web.Request) -> web.StreamResponse:
     """One implementation connecting for one QQ account."""
     links = request.app[LINKS]
+    # small JSON frames, mostly on loopback or an intranet: compressing them costs more than it saves
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=PING_SECONDS,
-                               timeout=CLOSE_TIMEOUT)
+                               timeout=CLOSE_TIMEOUT, compress=False)
     try:
         self_id = check_handshake(request)
         if not ws.can_prepare(request).ok:
