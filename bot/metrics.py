@@ -56,9 +56,11 @@ class Metrics:
             "unionbot_onebot_ws_ended",
             "OneBot reverse WebSocket connections refused or closed, per reason", "reason",
         )
-        self.onebot_ignored = self._counter(
-            "unionbot_onebot_ws_ignored",
-            "Frames ignored on OneBot reverse WebSocket connections, per reason", "reason",
+        self.onebot_trouble = self._counter(
+            "unionbot_onebot_ws_trouble",
+            "Trouble on OneBot reverse WebSocket connections, per kind: frames ignored "
+            "(not_json, event_too_large, unexpected_response, a bad event's reason) and "
+            "reading paused while too many messages are in hand (paused)", "kind",
         )
 
     def _counter(self, name: str, documentation: str, *labels: str) -> Counter:

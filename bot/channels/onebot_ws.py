@@ -20,7 +20,8 @@ the outbox. What a peer can do wrong, and what happens::
     more frames than the flood limit    closed, 1008
     not JSON / not an event             frame ignored, one log line a minute per kind
     message event over 64 KiB           ignored likewise
-    MAX_PENDING messages still handled  further messages ignored likewise
+    MAX_PENDING messages in the pipeline  reading paused until one is done (logged
+                                        likewise): nothing is lost, memory stays bounded
 """
 
 from __future__ import annotations
@@ -52,21 +53,21 @@ MAX_FRAME_BYTES: Final = 1024 * 1024
 FRAMES_PER_SECOND = 5000.0  # the flood limit: a sustained rate …
 FRAME_BURST = 10000.0  # … and a burst above it
 MAX_ACCOUNTS = 100  # QQ accounts connected at once
-MAX_PENDING = 256  # message events of one connection being handled or waiting
+MAX_PENDING = 256  # messages of one connection in the pipeline or waiting for it; then reading pauses
 CONCURRENCY = 16  # … of which at most this many in the pipeline at once
 HEARTBEAT_MISSES: Final = 3
 PING_SECONDS: Final = 30.0  # WebSocket pings, for connections without OneBot heartbeats
 CLOSE_TIMEOUT: Final = 5.0
 
 LINKS = web.AppKey("onebot_links", Links)
-IGNORED = web.AppKey("onebot_ignored", FloodLog)
+TROUBLE = web.AppKey("onebot_trouble", FloodLog)
 
 
 def install(app: web.Application) -> None:
     """Add ``GET /qq/onebot/ws``; the links it makes are in ``app[LINKS]``."""
     metrics = app[METRICS]
     app[LINKS] = Links(metrics.onebot_connected, metrics.onebot_ended)
-    app[IGNORED] = FloodLog(metrics.onebot_ignored)
+    app[TROUBLE] = FloodLog(metrics.onebot_trouble)
     app.router.add_get(PATH, connect)
     app.on_shutdown.append(_close_all)
     if not app[SETTINGS].onebot.access_token:
@@ -158,12 +159,15 @@ class Connection:
         self.link = link
         self.bucket = Bucket(FRAMES_PER_SECOND, FRAME_BURST)
         self.pending = 0
+        self.room = asyncio.Event()  # set while fewer than MAX_PENDING messages are pending
+        self.room.set()
         self.slots = asyncio.Semaphore(CONCURRENCY)
         self.deadline: float | None = None  # when the heartbeats count as missed
 
     async def serve(self) -> str:
         ws = self.link.ws
         while True:
+            await self.wait_for_room()
             wait = None if self.deadline is None else max(self.deadline - time.monotonic(), 0.001)
             try:
                 message = await ws.receive(timeout=wait)
@@ -186,7 +190,7 @@ class Connection:
         return reason
 
     def ignore(self, reason: str) -> None:
-        self.app[IGNORED].note(reason, "onebot: account %s: ignored a frame (%s)",
+        self.app[TROUBLE].note(reason, "onebot: account %s: ignored a frame (%s)",
                                self.link.self_id, reason)
 
     def on_frame(self, data: str | bytes) -> None:
@@ -238,19 +242,35 @@ class Connection:
             return
         if event is None:
             return
-        if self.pending >= MAX_PENDING:
-            self.ignore("busy")
-            return
         self.pending += 1
-        track(self.app, asyncio.ensure_future(self.handle(event)), self._done)
+        if self.pending >= MAX_PENDING:
+            self.room.clear()
+        track(self.app, asyncio.ensure_future(self.handle(event)))
 
-    def _done(self, _: asyncio.Future[None]) -> None:
+    async def wait_for_room(self) -> None:
+        """Stop reading while MAX_PENDING messages are in hand (the peer's sends back up)."""
+        if self.room.is_set():
+            return
+        self.app[TROUBLE].note("paused", "onebot: account %s: %d messages in hand, reading paused",
+                               self.link.self_id, self.pending)
+        began = time.monotonic()
+        await self.room.wait()
+        if self.deadline is not None:  # heartbeats waiting to be read are not missed
+            self.deadline += time.monotonic() - began
+
+    def _handled(self) -> None:
         self.pending -= 1
+        if self.pending < MAX_PENDING:
+            self.room.set()
 
     async def handle(self, event: MessageEvent) -> None:
+        """Run the pipeline (counted as pending), then send the reply (bounded by MAX_CALLS)."""
         try:
-            async with self.slots:
-                reply = await answer_pushed(self.app, event)
+            try:
+                async with self.slots:
+                    reply = await answer_pushed(self.app, event)
+            finally:
+                self._handled()
             if reply is not None:
                 await send_reply(self.app, self.link.self_id, event.incoming, reply)
         except Exception:

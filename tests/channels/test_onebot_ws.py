@@ -378,10 +378,10 @@ async def test_bad_frames_are_ignored_and_the_connection_goes_on(client: TestCli
     call = await peer.next_call()
     assert call["action"] == "send_private_msg" and HELP in call["params"]["message"]
     body = await metrics_text(client)
-    assert 'unionbot_onebot_ws_ignored_total{reason="not_json"} 4.0' in body
-    assert 'unionbot_onebot_ws_ignored_total{reason="self_id_mismatch"} 1.0' in body
-    assert 'unionbot_onebot_ws_ignored_total{reason="unexpected_response"} 1.0' in body
-    assert 'unionbot_onebot_ws_ignored_total{reason="event_too_large"} 1.0' in body
+    assert 'unionbot_onebot_ws_trouble_total{kind="not_json"} 4.0' in body
+    assert 'unionbot_onebot_ws_trouble_total{kind="self_id_mismatch"} 1.0' in body
+    assert 'unionbot_onebot_ws_trouble_total{kind="unexpected_response"} 1.0' in body
+    assert 'unionbot_onebot_ws_trouble_total{kind="event_too_large"} 1.0' in body
     assert await stored(db) == (1, 0)
     await peer.stop()
 
@@ -415,15 +415,17 @@ async def test_a_flood_closes_the_connection_with_1008(
     await ended(client, "flood")
 
 
-async def test_messages_beyond_the_in_flight_bound_are_ignored(
+async def test_reading_pauses_while_too_many_messages_are_in_hand(
     client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(onebot_ws, "MAX_PENDING", 2)
     pipeline = client.app[PIPELINE]
     handle = pipeline.handle
     release = asyncio.Event()
+    started: list[str] = []
 
     async def held(incoming: Incoming) -> Reply | None:
+        started.append(incoming.message_id)
         await release.wait()
         return await handle(incoming)
 
@@ -432,13 +434,14 @@ async def test_messages_beyond_the_in_flight_bound_are_ignored(
     for number in range(5):
         await peer.send(event("帮助", message_id=100 + number))
 
-    async def ignored() -> bool:
-        return 'unionbot_onebot_ws_ignored_total{reason="busy"} 3.0' in await metrics_text(client)
+    async def paused() -> bool:
+        return 'unionbot_onebot_ws_trouble_total{kind="paused"} 1.0' in await metrics_text(client)
 
-    await wait_until(ignored)
+    await wait_until(paused)
+    assert len(started) == 2  # the other three wait unread
     release.set()
-    answered = [await peer.next_call(), await peer.next_call()]
-    assert [c["action"] for c in answered] == ["send_private_msg"] * 2
+    answered = [await peer.next_call() for _ in range(5)]
+    assert [c["action"] for c in answered] == ["send_private_msg"] * 5
     await settle(client.app)
-    assert await stored(db) == (2, 0)
+    assert await stored(db) == (5, 0)
     await peer.stop()
