@@ -104,11 +104,28 @@ class Histogram:
         return family
 
 
+class Gauge:
+    """A gauge without labels: ``gauge.set(3)``."""
+
+    def __init__(self, name: str, documentation: str) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.value = 0.0
+
+    def set(self, value: float) -> None:
+        self.value = float(value)
+
+    def family(self) -> Metric:
+        from prometheus_client.core import GaugeMetricFamily
+
+        return GaugeMetricFamily(self.name, self.documentation, value=self.value)
+
+
 class Metrics:
     """Counters and histograms exposed at ``GET /metrics``."""
 
     def __init__(self) -> None:
-        self._all: list[Counter | Histogram] = []
+        self._all: list[Counter | Gauge | Histogram] = []
         self.received = self.counter("unionbot_messages_received", "Messages received, per channel",
                                       "channel")
         self.handled = self.counter(
@@ -138,6 +155,25 @@ class Metrics:
             "Client-caused HTTP trouble, per kind (malformed_request, malformed_body, client_gone, "
             "slow_body, body_too_large, busy)",
             "kind",
+        )
+
+        self._socket_metrics()
+
+    def _socket_metrics(self) -> None:
+        """The OneBot reverse WebSocket's connections (``bot.channels.onebot_ws``)."""
+        self.onebot_connected = Gauge(
+            "unionbot_onebot_ws_connected", "QQ accounts connected by OneBot reverse WebSocket"
+        )
+        self._all.append(self.onebot_connected)
+        self.onebot_ended = self.counter(
+            "unionbot_onebot_ws_ended",
+            "OneBot reverse WebSocket connections refused or closed, per reason", "reason",
+        )
+        self.onebot_trouble = self.counter(
+            "unionbot_onebot_ws_trouble",
+            "Trouble on OneBot reverse WebSocket connections, per kind: frames ignored "
+            "(not_json, event_too_large, unexpected_response, a bad event's reason) and "
+            "reading paused while too many messages are in hand (paused)", "kind",
         )
 
     def counter(self, name: str, documentation: str, *labels: str) -> Counter:
