@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -42,6 +42,23 @@ class Metrics:
             "Client-caused HTTP trouble, per kind (malformed_request, malformed_body, client_gone, "
             "slow_body, body_too_large, busy)",
             "kind",
+        )
+
+        self._socket_metrics()
+
+    def _socket_metrics(self) -> None:
+        """The OneBot reverse WebSocket's connections (``bot.channels.onebot_ws``)."""
+        self.onebot_connected = Gauge(
+            "unionbot_onebot_ws_connected", "QQ accounts connected by OneBot reverse WebSocket",
+            registry=self.registry,
+        )
+        self.onebot_ended = self._counter(
+            "unionbot_onebot_ws_ended",
+            "OneBot reverse WebSocket connections refused or closed, per reason", "reason",
+        )
+        self.onebot_ignored = self._counter(
+            "unionbot_onebot_ws_ignored",
+            "Frames ignored on OneBot reverse WebSocket connections, per reason", "reason",
         )
 
     def _counter(self, name: str, documentation: str, *labels: str) -> Counter:

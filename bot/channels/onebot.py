@@ -1,5 +1,7 @@
 """QQ through a OneBot v11 implementation (NapCat, LLOneBot, go-cqhttp and the like).
 
+Two ways in: HTTP POST events here, or a reverse WebSocket (``bot.channels.onebot_ws``).
+
 ``POST /qq/onebot`` receives the implementation's HTTP POST events
 (communication/http-post.md). When ``[onebot] secret`` is set, ``X-Signature:
 sha1=<hex HMAC-SHA1(secret, body)>`` must match (missing → 401, wrong → 403);
@@ -24,10 +26,11 @@ from bot.appkeys import HTTP, SENDERS, SETTINGS
 from bot.channels.base import Rejected, answer_in_time, json_object, read_body, rejection, same
 from bot.channels.onebot_api import OnebotSender, late_key, plain_text
 from bot.channels.onebot_events import CHANNEL, MessageEvent, parse_event
+from bot.channels.onebot_ws import LINKS, media_only
+from bot.channels.onebot_ws import install as install_socket
 from bot.config import OnebotSettings
 from bot.messages import Incoming, Reply
 from bot.outbox.queue import Target
-from bot.render import say
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +42,15 @@ def install(app: web.Application) -> None:
     """Add ``POST /qq/onebot`` and the OneBot outbox sender."""
     settings = app[SETTINGS].onebot
     app.router.add_post(PATH, receive)
-    app[SENDERS][CHANNEL] = OnebotSender(settings, lambda: app[HTTP])
+    install_socket(app)
+    app[SENDERS][CHANNEL] = OnebotSender(settings, lambda: app[HTTP], app[LINKS])
     if not settings.secret:
         logger.warning("onebot: no [onebot] secret is set, so anyone who can reach %s "
                        "can speak as any QQ user; set the same secret in the OneBot implementation",
                        PATH)
-    if not settings.api_url:
-        logger.warning("onebot: no [onebot] api_url is set; the bot can answer but never speak first")
+    if not settings.api_url and not settings.access_token:
+        logger.warning("onebot: neither [onebot] api_url nor access_token is set; "
+                       "the bot can answer but never speak first")
 
 
 def expected_signature(secret: str, body: bytes) -> str:
@@ -94,9 +99,7 @@ async def answer(app: web.Application, event: MessageEvent, budget: float) -> Re
     """The reply if it is ready within ``budget`` seconds; later ones go to the outbox."""
     incoming = event.incoming
     if event.only_media:
-        if incoming.is_group and not incoming.mentions_bot:
-            return None
-        return Reply(say("qq", "text_only"), mention_sender=incoming.is_group)
+        return media_only(event)
     target = Target(CHANNEL, "group" if incoming.is_group else "user", incoming.chat_id)
     _, reply = await answer_in_time(app, incoming, budget, late_target=target, late_key=late_key(incoming))
     return reply

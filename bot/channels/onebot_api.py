@@ -1,7 +1,11 @@
-"""Sending through a OneBot v11 implementation's HTTP API (api/public.md).
+"""Sending through a OneBot v11 implementation: its reverse WebSocket or its HTTP API.
 
-``send_group_msg`` and ``send_private_msg`` on ``[onebot] api_url`` with
-``Authorization: Bearer <access_token>``. How the answers are read::
+``send_group_msg`` and ``send_private_msg`` go over the reverse WebSocket of a
+connected account when one can reach the target (``bot.channels.onebot_link``),
+else to ``[onebot] api_url`` with ``Authorization: Bearer <access_token>``. With
+neither, a message waits in the outbox for a connection (``RetryLater``) when a
+socket can connect at all (``access_token`` set), and is dead otherwise.
+How the answers are read (over the socket, only the JSON part applies)::
 
     HTTP 200, status ok / retcode 0          sent
     HTTP 200, retcode 1400 / 1401 / 1403 / 1404
@@ -26,6 +30,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels.onebot_cq import at_code, escape
+from bot.channels.onebot_link import Link, LinkGone, Links
 from bot.config import OnebotSettings
 from bot.messages import Incoming, Reply
 from bot.outbox.queue import Target
@@ -67,19 +72,40 @@ def action_for(target: Target, reply: Reply, key: str) -> tuple[str, dict[str, A
 
 
 class OnebotSender(Sender):
-    """Delivers outbox messages to QQ groups and QQ users through the HTTP API."""
+    """Delivers outbox messages to QQ groups and QQ users: over a socket, else the HTTP API."""
 
     channel = "onebot"
     idempotent = False
 
-    def __init__(self, settings: OnebotSettings, http: Callable[[], aiohttp.ClientSession]) -> None:
+    def __init__(self, settings: OnebotSettings, http: Callable[[], aiohttp.ClientSession],
+                 links: Links | None = None) -> None:
         self.settings = settings
         self.http = http
+        self.links = links
 
     async def send(self, target: Target, reply: Reply, key: str) -> None:
-        if not self.settings.api_url:
-            raise Undeliverable(say("qq", "no_api_url"))
         action, params = action_for(target, reply, key)
+        link = self.links.pick(target, key) if self.links is not None else None
+        if link is not None:
+            await self._over_socket(link, action, params)
+            return
+        if self.settings.api_url:
+            await self._over_http(action, params)
+            logger.debug("onebot: %s to %s done", action, target)
+            return
+        if self.links is not None and self.settings.access_token:
+            raise RetryLater(say("qq", "no_socket", connected=bool(self.links.by_id)))
+        raise Undeliverable(say("qq", "no_api_url"))
+
+    @staticmethod
+    async def _over_socket(link: Link, action: str, params: dict[str, Any]) -> None:
+        try:
+            answer = await link.call(action, params)
+        except LinkGone:
+            raise RetryLater(say("qq", "socket_closed")) from None
+        answer_verdict(action, answer)
+
+    async def _over_http(self, action: str, params: dict[str, Any]) -> None:
         headers = {"Content-Type": "application/json"}
         if self.settings.access_token:
             headers["Authorization"] = f"Bearer {self.settings.access_token}"
@@ -90,7 +116,6 @@ class OnebotSender(Sender):
         ) as response:
             body = await response.read()
             verdict(action, response.status, body, response.headers.get("Retry-After"))
-        logger.debug("onebot: %s to %s done", action, target)
 
 
 def verdict(action: str, status: int, body: bytes, retry_after: str | None = None) -> None:
@@ -108,6 +133,11 @@ def verdict(action: str, status: int, body: bytes, retry_after: str | None = Non
     answer = _json_object(body)
     if answer is None:
         raise RetryLater(say("qq", "not_onebot"))
+    answer_verdict(action, answer)
+
+
+def answer_verdict(action: str, answer: dict[str, Any]) -> None:
+    """Return when a OneBot response object confirms the message; raise otherwise."""
     retcode, state = answer.get("retcode"), answer.get("status")
     if (state == "ok" and retcode in (0, None)) or (state is None and retcode == 0):
         return
