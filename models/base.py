@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import CursorResult, DateTime, Executable, Table
-from sqlalchemy.engine import Dialect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -102,4 +105,34 @@ async def execute_core(
 def _execute_core(
     session: Session, statement: Executable, params: dict[str, Any] | Sequence[dict[str, Any]] | None
 ) -> CursorResult[Any]:
-    return session.connection().execute(statement, params)
+    connection = session.connection()
+    if isinstance(statement, _UNCACHEABLE):
+        return connection.execute(_compiled(statement, connection.dialect, params), params)
+    return connection.execute(statement, params)
+
+
+# SQLAlchemy's statement cache leaves out ``INSERT … ON CONFLICT`` (its cache key is None),
+# so such a statement would be compiled anew on every execution, which costs several times
+# what the database needs to run it. Statements kept for reuse (module constants) are
+# compiled once per dialect and set of parameter names instead.
+_UNCACHEABLE = (postgresql.Insert, sqlite.Insert)
+_COMPILED: WeakKeyDictionary[Executable, dict[tuple[Dialect, tuple[str, ...], bool], Compiled]] = (
+    WeakKeyDictionary()
+)
+
+
+def _compiled(
+    statement: Executable, dialect: Dialect,
+    params: dict[str, Any] | Sequence[dict[str, Any]] | None,
+) -> Any:
+    many = isinstance(params, Sequence) and len(params) > 1
+    first = (params[0] if params else {}) if isinstance(params, Sequence) else (params or {})
+    key = (dialect, tuple(first), many)
+    known = _COMPILED.setdefault(statement, {})
+    compiled = known.get(key)
+    if compiled is None:
+        assert isinstance(statement, ClauseElement)
+        compiled = known[key] = statement.compile(
+            dialect=dialect, column_keys=list(first), for_executemany=many
+        )
+    return compiled
