@@ -126,7 +126,7 @@ class Registry:
     def __init__(self) -> None:
         self._by_word: dict[str, Command] = {}
         self._commands: list[Command] = []
-        self._longest_first: list[str] = []
+        self._by_first: dict[str, list[str]] = {}  # a word's first character → words, longest first
         self._dialogs: dict[str, Dialog] = {}
         self._synonyms: dict[str, str] = {}
         self._planned: dict[str, str] = {}
@@ -137,7 +137,9 @@ class Registry:
                 raise ValueError(f"command word {word!r} registered twice")
             self._by_word[word] = command
         self._commands.append(command)
-        self._longest_first = sorted(self._by_word, key=len, reverse=True)
+        self._by_first = {}
+        for word in sorted(self._by_word, key=len, reverse=True):
+            self._by_first.setdefault(word[:1], []).append(word)
         return command
 
     def add_synonyms(self, command: str, words: tuple[str, ...]) -> None:
@@ -183,7 +185,9 @@ class Registry:
         body = text.lstrip()
         if body.startswith(PREFIXES):
             body = body[1:].lstrip()
-        for word in self._longest_first:
+        # casefold works character by character, so a word can only match a text whose
+        # first character casefolds to the word's first character
+        for word in self._by_first.get(body[:1].casefold()[:1], ()):
             if body[: len(word)].casefold() == word and _boundary(word, body[len(word):]):
                 return self._by_word[word], arguments(body[len(word):])
         return None

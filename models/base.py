@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import CursorResult, DateTime, Executable, Table
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -105,7 +108,43 @@ async def execute_core(
 def _execute_core(
     session: Session, statement: Executable, params: dict[str, Any] | Sequence[dict[str, Any]] | None
 ) -> CursorResult[Any]:
-    return session.connection().execute(statement, params)
+    connection = session.connection()
+    if _uncacheable(statement):
+        return connection.execute(_compiled(statement, connection.dialect, params), params)
+    return connection.execute(statement, params)
+
+
+# SQLAlchemy's statement cache leaves out ``INSERT … ON CONFLICT`` (its cache key is None),
+# so such a statement would be compiled anew on every execution, which costs several times
+# what the database needs to run it. Statements kept for reuse (module constants) are
+# compiled once per dialect and set of parameter names instead.
+def _uncacheable(statement: Executable) -> bool:
+    if isinstance(statement, SqliteInsert):
+        return True
+    postgresql_dml = sys.modules.get("sqlalchemy.dialects.postgresql.dml")  # loaded with its Insert
+    return postgresql_dml is not None and isinstance(statement, postgresql_dml.Insert)
+
+
+_COMPILED: WeakKeyDictionary[Executable, dict[tuple[Dialect, tuple[str, ...], bool], Compiled]] = (
+    WeakKeyDictionary()
+)
+
+
+def _compiled(
+    statement: Executable, dialect: Dialect,
+    params: dict[str, Any] | Sequence[dict[str, Any]] | None,
+) -> Any:
+    many = isinstance(params, Sequence) and len(params) > 1
+    first = (params[0] if params else {}) if isinstance(params, Sequence) else (params or {})
+    key = (dialect, tuple(first), many)
+    known = _COMPILED.setdefault(statement, {})
+    compiled = known.get(key)
+    if compiled is None:
+        assert isinstance(statement, ClauseElement)
+        compiled = known[key] = statement.compile(
+            dialect=dialect, column_keys=list(first), for_executemany=many
+        )
+    return compiled
 
 
 def insert_for(dialect: str) -> Callable[[Table], SqliteInsert]:

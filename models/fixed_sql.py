@@ -165,6 +165,7 @@ class FixedInsert:
         self.table = table
         self.columns = tuple(columns)
         self.statement = insert(table).values({name: bindparam(name) for name in self.columns})
+        self._returning_id = self.statement.returning(*table.primary_key.columns)
         names = ", ".join(f'"{name}"' for name in self.columns)
         marks = ", ".join("?" for _ in self.columns)
         self.sqlite_sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
@@ -184,8 +185,22 @@ class FixedInsert:
         if sqlite is None:
             await execute_core(session, self.statement, dict(params))
             return
-        connection, dialect = sqlite
         await _begun(session)
+        self._run_sqlite(*sqlite, params)
+
+    async def run_for_id(self, session: AsyncSession, params: Mapping[str, Any]) -> int:
+        """Insert one row and return its (integer) primary key."""
+        sqlite = _sqlite(session)
+        if sqlite is None:
+            return int((await execute_core(session, self._returning_id, dict(params))).scalar_one())
+        await _begun(session)
+        row_id = self._run_sqlite(*sqlite, params).lastrowid
+        assert row_id is not None
+        return row_id
+
+    def _run_sqlite(
+        self, connection: sqlite3.Connection, dialect: Dialect, params: Mapping[str, Any]
+    ) -> sqlite3.Cursor:
         args = [_convert(params[name], convert)
                 for name, convert in zip(self.columns, self._sqlite_processors(dialect), strict=True)]
-        _run(connection, self.sqlite_sql, args)
+        return _run(connection, self.sqlite_sql, args)

@@ -37,7 +37,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, Text, bindparam, case, literal, select, true, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -70,6 +69,8 @@ def _locked_event() -> Any:
 
 
 def _insert(e: Any) -> Any:
+    from sqlalchemy.dialects import postgresql  # loaded only where PostgreSQL runs this
+
     fits = literal(1) + _GUESTS <= e.c.capacity - e.c.places_taken
     return (
         postgresql.insert(_s)
@@ -108,15 +109,14 @@ def _statement() -> Any:
     return select(ins.c.status.label("signup_status"), *e.c).select_from(ins.join(e, true())).add_cte(bump)
 
 
-_ADMIT = _statement()
 # SQLAlchemy cannot cache an INSERT … SELECT, and compiling this statement costs more
-# than running it: it is compiled once per dialect and sent as SQL text.
+# than running it: it is built and compiled once, on first use, and sent as SQL text.
 _COMPILED: dict[str, tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]]] = {}
 
 
 def _compiled(dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]]:
     if dialect.name not in _COMPILED:
-        compiled = _ADMIT.compile(dialect=dialect)
+        compiled = _statement().compile(dialect=dialect)
         assert compiled.positiontup is not None, "a positional paramstyle is expected"
         binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                  for bind, name in compiled.bind_names.items()}

@@ -31,7 +31,8 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.base import execute_core, table_of
+from models.base import table_of
+from models.fixed_sql import FixedInsert
 from models.proposals.numbers import next_number
 from models.proposals.tables import (
     ADMITTED,
@@ -78,8 +79,10 @@ class Change:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-_EVENT = insert(table_of(ProposalEvent))
-_PROPOSAL = insert(table_of(Proposal)).returning(table_of(Proposal).c.id)
+_EVENT = FixedInsert(table_of(ProposalEvent), ("proposal_id", "at", "actor_id", "kind", "data"))
+_PROPOSAL = FixedInsert(table_of(Proposal), ("number", "year", "seq", "round_id", "title", "reason",
+    "suggestion", "category", "proposer_id", "status", "cosigner_count", "filed_at", "handling_round",
+    "updated_at"))
 _COSIGNED = select(col(ProposalCosign.member_id)).where(
     col(ProposalCosign.proposal_id) == bindparam("proposal_id"),
     col(ProposalCosign.member_id) == bindparam("member_id"),
@@ -90,10 +93,8 @@ async def _event(
     session: AsyncSession, proposal_id: int, kind: str, *, at: datetime, actor_id: int | None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    await execute_core(session, _EVENT, {
-        "proposal_id": proposal_id, "at": at, "actor_id": actor_id, "kind": kind,
-        "data": json.dumps(data, ensure_ascii=False, default=str) if data else None,
-    })
+    await _EVENT.run(session, {"proposal_id": proposal_id, "at": at, "actor_id": actor_id, "kind": kind,
+                               "data": json.dumps(data, ensure_ascii=False, default=str) if data else None})
 
 
 def _status(proposal: Proposal) -> Status:
@@ -136,16 +137,15 @@ async def file(
     session: AsyncSession, *, draft: Draft, proposer_id: int, round_id: int | None, year: int,
     now: datetime, policy: Policy,
 ) -> Change:
-    """File a proposal: it takes the year's next number and waits for co-signatures
-    (or goes straight to review when none are required)."""
+    """File a proposal under the year's next number; it waits for co-signatures (or review)."""
     status = Status.COSIGNING if policy.min_cosigners > 0 else Status.REVIEW
     seq, number = await next_number(session, year)
-    proposal_id = int((await execute_core(session, _PROPOSAL, {
+    proposal_id = await _PROPOSAL.run_for_id(session, {
         "number": number, "year": year, "seq": seq, "round_id": round_id,
         "title": draft.title, "reason": draft.reason, "suggestion": draft.suggestion,
         "category": draft.category, "proposer_id": proposer_id, "status": status.value,
         "cosigner_count": 0, "filed_at": now, "handling_round": 1, "updated_at": now,
-    })).scalar_one())
+    })
     await _event(session, proposal_id, "filed", at=now, actor_id=proposer_id)
     if status is Status.REVIEW:
         await _event(session, proposal_id, "review", at=now, actor_id=None)

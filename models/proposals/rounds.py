@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from models.base import execute_core
+from models.fixed_sql import FixedStatement
 from models.proposals.flow import Refused
 from models.proposals.tables import ProposalRound
 
@@ -29,7 +29,7 @@ async def open_round(session: AsyncSession, now: datetime) -> ProposalRound | No
     return found
 
 
-_OPEN_ROUND_ID = (
+_OPEN_ROUND_ID = FixedStatement(
     select(col(ProposalRound.id))
     .where(col(ProposalRound.opens_at) <= bindparam("now"))
     .where(col(ProposalRound.closes_at) > bindparam("now"))
@@ -39,9 +39,9 @@ _OPEN_ROUND_ID = (
 
 
 async def open_round_id(session: AsyncSession, now: datetime) -> int | None:
-    """The id of the round open at ``now`` (a prebuilt statement: it runs on every filing)."""
-    found = (await execute_core(session, _OPEN_ROUND_ID, {"now": now})).scalar()
-    return None if found is None else int(found)
+    """The id of the round open at ``now`` (a fixed statement: it runs on every filing)."""
+    found = await _OPEN_ROUND_ID.rows(session, {"now": now})
+    return int(found[0][0]) if found else None
 
 
 async def latest_round(session: AsyncSession) -> ProposalRound | None:

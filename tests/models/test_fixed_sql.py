@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
+from sqlmodel import col
 
 from models.audit import AuditLog
 from models.base import execute_core, table_of
@@ -130,3 +131,14 @@ async def test_a_fixed_insert_refuses_a_session_whose_flush_failed(db: Database)
             await AUDIT.run(session, audit_row(FRACTION, "after"))
     async with db.read() as session:
         assert (await session.execute(text("SELECT count(*) FROM audit_log"))).scalar() == 0
+
+
+async def test_run_for_id_returns_the_new_rows_key(db: Database) -> None:
+    async with db.write() as session:
+        ids = [await AUDIT.run_for_id(session, audit_row(WHOLE_SECOND, f"id-{n}")) for n in range(2)]
+    async with db.read() as session:
+        stored = (await session.execute(
+            select(AuditLog.id, AuditLog.target).where(col(AuditLog.target).like("id-%")).order_by("id")
+        )).all()
+    assert [tuple(row) for row in stored] == [(ids[0], "id-0"), (ids[1], "id-1")]
+    assert ids[1] == ids[0] + 1
